@@ -1,0 +1,41 @@
+"""Offline, citation-first question answering over a folder of documents.
+
+    >>> from rag import ask
+    >>> answer = ask("When did the Taliban seize Kabul?")
+    >>> answer.text, answer.citations[0].quote
+
+``ask`` is one-shot; :class:`QA` keeps the model and index open for many questions.
+"""
+
+from rag.errors import (
+    BackendError,
+    CorpusError,
+    IndexBusyError,
+    IndexDamagedError,
+    IndexMismatchError,
+    IndexMissingError,
+    QuestionError,
+    RagError,
+)
+from rag.qa import QA, ask
+from rag.settings import Settings
+from rag.types import Answer, Citation, IngestSummary, Passage, SkippedFile
+
+__all__ = [
+    "QA",
+    "Answer",
+    "BackendError",
+    "Citation",
+    "CorpusError",
+    "IndexBusyError",
+    "IndexDamagedError",
+    "IndexMismatchError",
+    "IndexMissingError",
+    "IngestSummary",
+    "Passage",
+    "QuestionError",
+    "RagError",
+    "Settings",
+    "SkippedFile",
+    "ask",
+]

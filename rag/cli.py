@@ -1,0 +1,192 @@
+"""The ``rag`` command line: a thin shell over the library.
+
+Each command builds one :class:`~rag.Settings` from its flags (over ``RAG_*`` variables),
+calls the library and prints. User errors (:class:`~rag.RagError`) print one line and exit 1;
+usage errors exit 2 (click's convention); tracebacks are only for bugs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from rag.errors import RagError
+from rag.settings import Settings
+from rag.types import Answer, IngestSummary
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    """Settings from the environment, with command-line flags (those given) on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def corpus_options(func: F) -> F:
+    func = click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(path_type=Path),
+        help="Index folder [env RAG_INDEX_DIR; default ./index].",
+    )(func)
+    func = click.option(
+        "--corpus",
+        "corpus_dir",
+        type=click.Path(path_type=Path),
+        help="Corpus folder [env RAG_CORPUS_DIR; default ./corpus].",
+    )(func)
+    return func
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn expected failures into one readable line and a non-zero exit."""
+    try:
+        yield
+    except RagError as exc:
+        errors.print(f"[bold red]error:[/] {escape(str(exc))}")
+        sys.exit(1)
+    except KeyboardInterrupt:
+        errors.print("interrupted")
+        sys.exit(130)
+
+
+@click.group()
+@click.version_option(package_name="rag-citations")
+@click.option("-v", "--verbose", count=True, help="Log progress (-v) or debug details (-vv).")
+def main(verbose: int) -> None:
+    """Offline question answering over your documents, with citations."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command("ingest")
+@corpus_options
+@click.option("--rebuild", is_flag=True, help="Ignore the existing index and rebuild it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def ingest_command(
+    corpus_dir: Path | None, index_dir: Path | None, rebuild: bool, as_json: bool
+) -> None:
+    """Index the corpus folder (incremental: only changed files are redone)."""
+    from rag.qa import QA
+
+    with user_errors():
+        qa = QA(settings_from(corpus_dir=corpus_dir, index_dir=index_dir))
+        with _progress(enabled=not as_json) as progress:
+            summary = qa.ingest(rebuild=rebuild, progress=progress)
+        qa.close()
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        _print_summary(summary)
+
+
+@main.command("ask")
+@click.argument("question")
+@corpus_options
+@click.option("--top-k", type=click.IntRange(1, 100), help="Passages to retrieve [env RAG_TOP_K].")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+def ask_command(
+    question: str, corpus_dir: Path | None, index_dir: Path | None, top_k: int | None, as_json: bool
+) -> None:
+    """Answer QUESTION from the indexed documents, with numbered sources."""
+    from rag.qa import QA
+
+    settings = settings_from(corpus_dir=corpus_dir, index_dir=index_dir, top_k=top_k)
+    with user_errors(), QA(settings) as qa:
+        answer = qa.ask(question)
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print_answer(answer)
+
+
+@main.command("chat")
+@corpus_options
+def chat_command(corpus_dir: Path | None, index_dir: Path | None) -> None:
+    """Ask questions in a loop (empty line or Ctrl-D to quit)."""
+    from rag.qa import QA
+
+    with user_errors(), QA(settings_from(corpus_dir=corpus_dir, index_dir=index_dir)) as qa:
+        console.print("Ask a question about your documents (empty line to quit).")
+        while True:
+            try:
+                question = console.input("[bold]? [/]")
+            except EOFError:
+                break
+            if not question.strip():
+                break
+            try:
+                print_answer(qa.ask(question))
+            except RagError as exc:
+                errors.print(f"[bold red]error:[/] {escape(str(exc))}")
+
+
+def print_answer(answer: Answer) -> None:
+    """Human output: the answer, then each numbered source with its quote."""
+    console.print(escape(answer.text), style="bold" if not answer.abstained else "yellow")
+    if answer.abstained:
+        if answer.passages:
+            console.print("\nClosest passages (related, but not an answer):", style="dim")
+            for p in answer.passages[:3]:
+                console.print(f"  - {escape(p.source)} [{p.start}:{p.end}]", style="dim")
+        return
+    console.print()
+    for c in answer.citations:
+        where = f"{c.source}" + (f", page {c.page}" if c.page else "") + f" [{c.start}:{c.end}]"
+        console.print(f"[bold cyan][{c.n}][/] {escape(where)}")
+        console.print(f"    \u201c{escape(c.quote)}\u201d", style="italic")
+
+
+def _print_summary(summary: IngestSummary) -> None:
+    state = "updated" if summary.changed else "already up to date"
+    console.print(
+        f"Index {state}: {len(summary.added)} added, {len(summary.updated)} updated, "
+        f"{len(summary.removed)} removed, {len(summary.unchanged)} unchanged, "
+        f"{len(summary.skipped)} skipped; {summary.chunks} chunks "
+        f"({summary.written} written, {summary.deleted} deleted, {summary.embedded} embedded) "
+        f"in {summary.seconds:.1f} s"
+    )
+    for skipped in summary.skipped:
+        console.print(f"  skipped {escape(skipped.path)}: {escape(skipped.reason)}", style="yellow")
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    tasks: dict[str, Any] = {}
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage.capitalize(), total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,379 @@
+"""The on-disk index: immutable generations, an atomic pointer, and locks.
+
+Layout of ``index/``::
+
+    CURRENT            name of the live generation (replaced atomically with os.replace)
+    LOCK               held exclusively by the one running ingest
+    settings.json      index-level settings that outlive generations (calibrated threshold)
+    gen-<time>-<pid>/  one complete index: manifest.json, chroma/, bm25/, docs/<key>.txt
+
+An ingest never edits the live generation: it builds a new one beside it and then swaps the
+pointer, so a crash at any moment leaves the previous index intact and a reader never sees a
+half-written store. Readers hold a shared lock on their generation so an ingest never deletes
+one that is still in use.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import IO, Any
+
+from rag.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexMissingError
+from rag.keyword import KeywordIndex
+from rag.vectors import ChromaVectors
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+_GEN_PREFIX = "gen-"
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """Where a chunk sits: ``doc_text(source)[start:end]`` is its text."""
+
+    id: str
+    source: str
+    start: int
+    end: int
+    heading: str
+    hash: str  # of the text that was embedded, to reuse vectors across runs
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One indexed file as of its last ingest."""
+
+    sha256: str
+    size: int
+    mtime_ns: int
+    kind: str
+    title: str
+    doc: str  # key of docs/<doc>.txt
+    ingested: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    pages: list[tuple[int, int]] = field(default_factory=list)
+    chunks: list[ChunkRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything needed to read a generation and to decide what a re-ingest must redo."""
+
+    embedding: dict[str, Any]
+    chunking: dict[str, Any]
+    vectors: dict[str, Any]
+    files: dict[str, FileEntry]
+    created: str = ""
+    format: int = FORMAT
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(len(entry.chunks) for entry in self.files.values())
+
+    def ordered_chunks(self) -> list[ChunkRecord]:
+        """All chunks in keyword-index order (by source, then position)."""
+        return [chunk for source in sorted(self.files) for chunk in self.files[source].chunks]
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        for entry in data["files"].values():
+            entry["chunks"] = [
+                [c["id"], c["start"], c["end"], c["heading"], c["hash"]] for c in entry["chunks"]
+            ]
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        data = json.loads(text)
+        if data.get("format") != FORMAT:
+            raise IndexMismatchError(
+                f"the index has format {data.get('format')}, this version reads {FORMAT}: "
+                "run `rag ingest --rebuild`"
+            )
+        files = {}
+        for source, entry in data["files"].items():
+            chunks = [ChunkRecord(c[0], source, c[1], c[2], c[3], c[4]) for c in entry["chunks"]]
+            pages = [(int(a), int(b)) for a, b in entry.get("pages", [])]
+            files[source] = FileEntry(**{**entry, "chunks": chunks, "pages": pages})
+        return cls(
+            embedding=data["embedding"],
+            chunking=data["chunking"],
+            vectors=data["vectors"],
+            files=files,
+            created=data.get("created", ""),
+        )
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class IndexDir:
+    """The ``index/`` folder: generations, the live pointer, locks and index settings."""
+
+    def __init__(self, root: Path, *, chroma_token: str | None = None) -> None:
+        self.root = root
+        self._chroma_token = chroma_token
+
+    @property
+    def pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current(self) -> Path | None:
+        """The live generation, or None when nothing was ever published."""
+        try:
+            name = self.pointer.read_text().strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexDamagedError(
+                f"index is damaged: cannot read {self.pointer} ({exc})"
+            ) from exc
+        gen = self.root / name
+        if not name.startswith(_GEN_PREFIX) or "/" in name or not gen.is_dir():
+            raise IndexDamagedError(
+                f"index is damaged: {self.pointer} points to a missing generation ({name!r}); "
+                "run `rag ingest --rebuild`"
+            )
+        return gen
+
+    def read_manifest(self, gen: Path) -> Manifest:
+        try:
+            return Manifest.from_json((gen / "manifest.json").read_text(encoding="utf-8"))
+        except IndexMismatchError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            raise IndexDamagedError(
+                f"index is damaged: {gen / 'manifest.json'} is unreadable "
+                f"({type(exc).__name__}); run `rag ingest --rebuild`"
+            ) from exc
+
+    # -- writing -----------------------------------------------------------------------------
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock; a second ingest fails fast instead of waiting."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "LOCK", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise IndexBusyError(
+                    f"index is busy: another ingest is writing {self.root}; try again when it ends"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def new_generation(self) -> Path:
+        gen = self.root / f"{_GEN_PREFIX}{time.time_ns()}-{os.getpid()}"
+        gen.mkdir(parents=True)
+        return gen
+
+    def publish(self, gen: Path) -> None:
+        """Make ``gen`` the live generation, atomically and durably."""
+        _fsync_tree(gen)
+        tmp = self.root / f"CURRENT.tmp-{os.getpid()}"
+        with open(tmp, "w") as handle:
+            handle.write(gen.name)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.pointer)
+        _fsync_dir(self.root)
+
+    def collect_garbage(self, keep: set[Path]) -> list[Path]:
+        """Delete generations (and leftovers of killed runs) that no reader holds."""
+        removed: list[Path] = []
+        for path in self.root.iterdir():
+            if path in keep:
+                continue
+            if path.name.startswith("CURRENT.tmp-"):
+                path.unlink(missing_ok=True)
+                continue
+            if not path.name.startswith(_GEN_PREFIX) or not path.is_dir():
+                continue
+            lock = path / "READERS"
+            try:
+                with open(lock, "a+") as handle:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    _drop_remote_collection(path, self._chroma_token)
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+            except BlockingIOError:
+                log.info("keeping %s: a reader still uses it", path.name)
+            except FileNotFoundError:
+                shutil.rmtree(path, ignore_errors=True)
+        return removed
+
+    # -- index-level settings -------------------------------------------------------------------
+    @property
+    def settings_path(self) -> Path:
+        return self.root / "settings.json"
+
+    def stored_settings(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.settings_path.read_text())
+        except (FileNotFoundError, ValueError):
+            return {}
+
+    def store_settings(self, **values: Any) -> None:
+        data = {**self.stored_settings(), **values}
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.settings_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2))
+        os.replace(tmp, self.settings_path)
+
+
+def _drop_remote_collection(gen: Path, token: str | None) -> None:
+    """Generations of a server-backed index own a server collection; drop it with them."""
+    try:
+        manifest = json.loads((gen / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return
+    vectors = manifest.get("vectors", {})
+    if vectors.get("kind") != "server":
+        return
+    with suppress(Exception):
+        store = ChromaVectors.server(
+            vectors["url"], vectors["collection"], token=token, create=False
+        )
+        store.drop()
+        store.close()
+
+
+def _fsync_tree(path: Path) -> None:
+    for dirpath, _dirnames, filenames in os.walk(path):
+        for name in filenames:
+            with suppress(OSError), open(os.path.join(dirpath, name), "rb") as handle:
+                os.fsync(handle.fileno())
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class IndexReader:
+    """A live generation opened for queries.
+
+    It keeps a shared lock on the generation for as long as it is open, and tells whether a
+    newer generation has been published since (:meth:`is_stale`), so long-lived readers such as
+    the web UI pick up an ingest without restarting.
+    """
+
+    def __init__(
+        self, root: IndexDir, gen: Path, manifest: Manifest, vectors: ChromaVectors, lock: IO[str]
+    ) -> None:
+        self.root = root
+        self.gen = gen
+        self.manifest = manifest
+        self.vectors = vectors
+        self._lock = lock
+        self._texts: dict[str, str] = {}
+
+    @classmethod
+    def open(
+        cls, index_dir: Path, *, model_id: str, chroma_url: str | None, chroma_token: str | None
+    ) -> IndexReader:
+        root = IndexDir(index_dir, chroma_token=chroma_token)
+        gen = root.current()
+        if gen is None:
+            raise IndexMissingError(
+                f"no index in {index_dir}: run `rag ingest` to build it from your corpus"
+            )
+        lock = open(gen / "READERS", "a+")  # noqa: SIM115 - held for the reader's lifetime
+        try:
+            fcntl.flock(lock, fcntl.LOCK_SH)
+            manifest = root.read_manifest(gen)
+            built_with = manifest.embedding.get("model")
+            if built_with != model_id:
+                raise IndexMismatchError(
+                    f"the index was built with embedding model {built_with!r} but "
+                    f"RAG_EMBEDDING_MODEL is {model_id!r}: re-run `rag ingest --rebuild`"
+                )
+            vectors = _open_vectors(gen, manifest, chroma_url, chroma_token)
+            stored, expected = vectors.count(), manifest.chunk_count
+            if stored != expected:
+                vectors.close()
+                raise IndexDamagedError(
+                    f"index is damaged: the vector store holds {stored} chunks but the manifest "
+                    f"lists {expected}; run `rag ingest --rebuild`"
+                )
+        except BaseException:
+            lock.close()
+            raise
+        return cls(root, gen, manifest, vectors, lock)
+
+    @cached_property
+    def keyword(self) -> KeywordIndex:
+        return KeywordIndex.load(self.gen / "bm25")
+
+    @cached_property
+    def chunks(self) -> list[ChunkRecord]:
+        return self.manifest.ordered_chunks()
+
+    @cached_property
+    def by_id(self) -> dict[str, ChunkRecord]:
+        return {chunk.id: chunk for chunk in self.chunks}
+
+    def doc_text(self, source: str) -> str:
+        """The cleaned text of ``source`` that all offsets refer to."""
+        if source not in self._texts:
+            entry = self.manifest.files[source]
+            path = self.gen / "docs" / f"{entry.doc}.txt"
+            try:
+                self._texts[source] = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise IndexDamagedError(
+                    f"index is damaged: {path} is missing; run `rag ingest --rebuild`"
+                ) from exc
+        return self._texts[source]
+
+    def chunk_text(self, chunk: ChunkRecord) -> str:
+        return self.doc_text(chunk.source)[chunk.start : chunk.end]
+
+    def is_stale(self) -> bool:
+        try:
+            return self.root.current() != self.gen
+        except IndexDamagedError:
+            return False
+
+    def close(self) -> None:
+        self.vectors.close()
+        with suppress(OSError):
+            self._lock.close()
+
+
+def _open_vectors(
+    gen: Path, manifest: Manifest, chroma_url: str | None, chroma_token: str | None
+) -> ChromaVectors:
+    kind = manifest.vectors.get("kind")
+    if kind == "server":
+        if not chroma_url:
+            raise IndexMismatchError(
+                "the index keeps its vectors on a Chroma server but RAG_CHROMA_URL is not set"
+            )
+        return ChromaVectors.server(
+            chroma_url, manifest.vectors["collection"], token=chroma_token, create=False
+        )
+    if chroma_url:
+        raise IndexMismatchError(
+            "RAG_CHROMA_URL is set but this index keeps its vectors on disk: "
+            "re-run `rag ingest` to build it on the server"
+        )
+    return ChromaVectors.embedded(gen / "chroma", create=False)

@@ -1,0 +1,428 @@
+"""Ingest: corpus folder -> cleaned documents -> chunks -> vectors + BM25, as a new generation.
+
+The run is incremental. Files whose size and mtime (or, failing that, content hash) match the
+live manifest are not read again; chunk ids hash the chunk's source, offset and text, so an
+unchanged corpus writes nothing, an edited file replaces only its own chunks and a deleted file
+loses its chunks. A vector is never computed twice for the same text: vectors of chunks that
+merely moved are copied from the previous generation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rag.chunking import chunk_text
+from rag.cleaning import CleanDocument, clean
+from rag.embeddings import Embedder
+from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError, RagError
+from rag.index import ChunkRecord, FileEntry, IndexDir, Manifest, now_iso
+from rag.keyword import KeywordIndex
+from rag.loaders import SkipFile, discover, file_digest, load
+from rag.settings import Settings
+from rag.types import IngestSummary, SkippedFile
+from rag.vectors import ChromaVectors, copy_store
+
+log = logging.getLogger(__name__)
+
+#: ``progress(stage, done, total)``; stages are "reading", "embedding" and "writing".
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class _Scan:
+    """What the corpus holds compared with the live manifest."""
+
+    changed: dict[str, CleanDocument] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+
+
+def ingest(
+    settings: Settings,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Bring the index in ``settings.index_dir`` in line with ``settings.corpus_dir``.
+
+    Raises:
+        CorpusError: the corpus folder is missing or has no indexable file (the index is
+            left untouched).
+        IndexBusyError: another ingest holds the index.
+    """
+    started = time.perf_counter()
+    corpus = settings.corpus_dir
+    if not corpus.is_dir():
+        raise CorpusError(f"corpus folder {corpus} does not exist: create it and add documents")
+    token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+    root = IndexDir(settings.index_dir, chroma_token=token)
+    with root.writing():
+        prev_gen, prev = _previous(root)
+        compatible = prev is not None and not rebuild and _compatible(prev, settings, embedder)
+        scan = _scan(corpus, prev if compatible else None, settings, progress)
+        present = set(scan.changed) | set(scan.unchanged)
+        removed = sorted(set(prev.files) - present) if prev else []
+        if not present:
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in scan.skipped[:5])
+            raise CorpusError(
+                f"no indexable documents in {corpus}"
+                + (f" ({len(scan.skipped)} skipped: {reasons})" if scan.skipped else "")
+                + "; supported: .txt .md .rst .html .pdf"
+            )
+        summary = dict(
+            added=sorted(s for s in scan.changed if not prev or s not in prev.files),
+            updated=sorted(s for s in scan.changed if prev and s in prev.files),
+            removed=removed,
+            unchanged=sorted(scan.unchanged),
+            skipped=scan.skipped,
+        )
+        if compatible and prev_gen is not None and not scan.changed and not removed:
+            return IngestSummary(
+                **summary,
+                chunks=prev.chunk_count,
+                seconds=time.perf_counter() - started,
+                index_path=str(prev_gen),
+            )
+        gen = root.new_generation()
+        try:
+            counts = _build(gen, scan, prev_gen, prev, compatible, settings, embedder, progress)
+            root.publish(gen)
+        except BaseException:
+            _discard(gen, settings, token)
+            raise
+        root.collect_garbage(keep={gen} | ({prev_gen} if prev_gen else set()))
+    return IngestSummary(
+        **summary, **counts, seconds=time.perf_counter() - started, index_path=str(gen)
+    )
+
+
+def _previous(root: IndexDir) -> tuple[Path | None, Manifest | None]:
+    try:
+        gen = root.current()
+        return (gen, root.read_manifest(gen)) if gen else (None, None)
+    except (IndexDamagedError, IndexMismatchError) as exc:
+        log.warning("ignoring the previous index, it will be rebuilt: %s", exc)
+        return None, None
+
+
+def _embedding_id(settings: Settings, embedder: Embedder) -> dict[str, Any]:
+    return {"model": embedder.model_id, "dtype": settings.embedding_dtype}
+
+
+def _chunking_id(settings: Settings) -> dict[str, Any]:
+    return {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
+
+
+def _compatible(prev: Manifest, settings: Settings, embedder: Embedder) -> bool:
+    """Whether the previous generation can be extended instead of rebuilt from scratch."""
+    same_vectors = (prev.vectors.get("kind") == "server") == bool(settings.chroma_url)
+    return (
+        same_vectors
+        and prev.chunking == _chunking_id(settings)
+        and {k: prev.embedding.get(k) for k in ("model", "dtype")}
+        == _embedding_id(settings, embedder)
+    )
+
+
+def _scan(
+    corpus: Path, prev: Manifest | None, settings: Settings, progress: Progress | None
+) -> _Scan:
+    files, skipped = discover(corpus)
+    scan = _Scan(skipped=skipped)
+    root = corpus.resolve()
+    max_bytes = int(settings.max_file_mb * 1e6)
+    for i, path in enumerate(files, 1):
+        source = path.relative_to(root).as_posix()
+        entry = prev.files.get(source) if prev else None
+        try:
+            stat = path.stat()
+            if entry and (entry.size, entry.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
+                scan.unchanged.append(source)
+                continue
+            data, sha = file_digest(path, max_bytes)
+            if entry and entry.sha256 == sha:
+                scan.unchanged.append(source)
+                continue
+            scan.changed[source] = clean(load(path, source, data, sha))
+        except SkipFile as exc:
+            scan.skipped.append(SkippedFile(source, str(exc)))
+        except FileNotFoundError:
+            scan.skipped.append(SkippedFile(source, "file disappeared while the corpus was read"))
+        except (OSError, RecursionError, MemoryError, UnicodeError) as exc:
+            scan.skipped.append(SkippedFile(source, f"cannot read ({type(exc).__name__}: {exc})"))
+        if progress:
+            progress("reading", i, len(files))
+    return scan
+
+
+def _build(
+    gen: Path,
+    scan: _Scan,
+    prev_gen: Path | None,
+    prev: Manifest | None,
+    compatible: bool,
+    settings: Settings,
+    embedder: Embedder,
+    progress: Progress | None,
+) -> dict[str, int]:
+    """Write a complete generation into ``gen``; the caller publishes it."""
+    files: dict[str, FileEntry] = {}
+    if compatible and prev is not None:
+        files.update({s: prev.files[s] for s in scan.unchanged})
+    fresh: dict[str, tuple[ChunkRecord, str]] = {}  # id -> (record, text to embed)
+    for source, doc in scan.changed.items():
+        entry, texts = _chunk_document(doc, settings, embedder)
+        files[source] = entry
+        for record in entry.chunks:
+            fresh[record.id] = (record, texts[record.id])
+
+    docs_dir = gen / "docs"
+    docs_dir.mkdir()
+    for source, doc in scan.changed.items():
+        (docs_dir / f"{files[source].doc}.txt").write_text(doc.text, encoding="utf-8")
+    for source in scan.unchanged:
+        _link_or_copy(
+            prev_gen / "docs" / f"{files[source].doc}.txt",  # type: ignore[operator]
+            docs_dir / f"{files[source].doc}.txt",
+        )
+
+    old_ids = (
+        {c.id for e in prev.files.values() for c in e.chunks} if compatible and prev else set()
+    )
+    keep_ids = {c.id for e in files.values() for c in e.chunks}
+    stale = sorted(old_ids - keep_ids)
+    new = [fresh[i] for i in sorted(fresh) if i not in old_ids]
+
+    store, vectors_info = _open_store(gen, prev_gen, prev, compatible, settings)
+    try:
+        reusable = _reusable_vectors(store, prev, compatible, prev_gen, settings, embedder, new)
+        to_embed = sorted({text for record, text in new if record.hash not in reusable})
+        if progress:
+            progress("embedding", 0, len(to_embed))
+        vectors = embedder.encode(
+            to_embed, progress=(lambda d, t: progress("embedding", d, t)) if progress else None
+        )
+        by_hash = dict(reusable)
+        by_hash.update({_hash(text): vec for text, vec in zip(to_embed, vectors, strict=True)})
+        if stale:
+            store.delete(stale)
+        _add(store, new, by_hash, files, scan.changed, progress)
+    finally:
+        store.close()
+
+    KeywordIndex.build(_keyword_texts(files, scan.changed, docs_dir)).save(gen / "bm25")
+    manifest = Manifest(
+        embedding={**_embedding_id(settings, embedder), "dim": embedder.dimension},
+        chunking=_chunking_id(settings),
+        vectors=vectors_info,
+        files=files,
+        created=now_iso(),
+    )
+    (gen / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+    return {
+        "chunks": manifest.chunk_count,
+        "written": len(new),
+        "deleted": len(stale),
+        "embedded": len(to_embed),
+    }
+
+
+def _chunk_document(
+    doc: CleanDocument, settings: Settings, embedder: Embedder
+) -> tuple[FileEntry, dict[str, str]]:
+    chunks = chunk_text(
+        doc.text,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=settings.chunk_overlap,
+        count_tokens=embedder.count_tokens,
+    )
+    records: list[ChunkRecord] = []
+    texts: dict[str, str] = {}
+    for chunk in chunks:
+        context = embedding_text(doc.title, chunk.heading, chunk.text)
+        chunk_id = _hash(f"{doc.source}\0{chunk.start}\0{chunk.text}")
+        records.append(
+            ChunkRecord(chunk_id, doc.source, chunk.start, chunk.end, chunk.heading, _hash(context))
+        )
+        texts[chunk_id] = context
+    entry = FileEntry(
+        sha256=doc.sha256,
+        size=doc.size,
+        mtime_ns=doc.mtime_ns,
+        kind=doc.kind,
+        title=doc.title,
+        doc=hashlib.sha256(doc.text.encode()).hexdigest()[:24],
+        ingested=now_iso(),
+        metadata=doc.metadata,
+        pages=doc.pages,
+        chunks=records,
+    )
+    return entry, texts
+
+
+def embedding_text(title: str, heading: str, text: str) -> str:
+    """The text that is embedded and keyword-indexed for a chunk: its context, then itself.
+
+    A chunk deep inside a document rarely repeats what the document is about; prefixing the
+    title and section heading (when the chunk does not start with them) restores that.
+    """
+    head = text[:200]
+    context = [part for part in dict.fromkeys((title, heading)) if part and part not in head]
+    return "\n".join([*context, text])
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _keyword_texts(
+    files: dict[str, FileEntry], changed: dict[str, CleanDocument], docs_dir: Path
+) -> list[str]:
+    """Texts of all chunks in keyword-index order, each document read once."""
+    texts: list[str] = []
+    for source in sorted(files):
+        entry = files[source]
+        doc = changed.get(source)
+        text = doc.text if doc else (docs_dir / f"{entry.doc}.txt").read_text(encoding="utf-8")
+        texts.extend(
+            embedding_text(entry.title, c.heading, text[c.start : c.end]) for c in entry.chunks
+        )
+    return texts
+
+
+def _open_store(
+    gen: Path, prev_gen: Path | None, prev: Manifest | None, compatible: bool, settings: Settings
+) -> tuple[ChromaVectors, dict[str, Any]]:
+    """A store for ``gen``: a clone of the previous one when extending it, else empty."""
+    token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+    if settings.chroma_url:
+        name = f"rag-{gen.name}"
+        store = ChromaVectors.server(settings.chroma_url, name, token=token, create=True)
+        if compatible and prev is not None:
+            old = ChromaVectors.server(
+                settings.chroma_url, prev.vectors["collection"], token=token, create=False
+            )
+            try:
+                old.copy_to(store)
+            finally:
+                old.close()
+        return store, {"kind": "server", "url": settings.chroma_url, "collection": name}
+    if compatible and prev_gen is not None:
+        copy_store(prev_gen / "chroma", gen / "chroma")
+    return ChromaVectors.embedded(gen / "chroma", create=True), {"kind": "embedded"}
+
+
+def _reusable_vectors(
+    store: ChromaVectors,
+    prev: Manifest | None,
+    compatible: bool,
+    prev_gen: Path | None,
+    settings: Settings,
+    embedder: Embedder,
+    new: list[tuple[ChunkRecord, str]],
+) -> dict[str, Any]:
+    """Vectors of the previous generation whose embedded text reappears in ``new``."""
+    if prev is None or prev_gen is None:
+        return {}
+    if {k: prev.embedding.get(k) for k in ("model", "dtype")} != _embedding_id(settings, embedder):
+        return {}
+    wanted = {record.hash for record, _ in new}
+    old_by_hash: dict[str, str] = {}
+    for entry in prev.files.values():
+        for chunk in entry.chunks:
+            if chunk.hash in wanted:
+                old_by_hash.setdefault(chunk.hash, chunk.id)
+    if not old_by_hash:
+        return {}
+    source = store
+    if not compatible:  # the new store is empty: read from the previous generation's store
+        try:
+            token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+            if prev.vectors.get("kind") == "server":
+                if not settings.chroma_url:
+                    return {}
+                source = ChromaVectors.server(
+                    settings.chroma_url, prev.vectors["collection"], token=token, create=False
+                )
+            elif settings.chroma_url:
+                return {}
+            else:
+                source = ChromaVectors.embedded(prev_gen / "chroma", create=False)
+        except RagError:
+            return {}
+    try:
+        found = source.vectors(sorted(set(old_by_hash.values())))
+    finally:
+        if source is not store:
+            source.close()
+    return {h: found[i] for h, i in old_by_hash.items() if i in found}
+
+
+def _add(
+    store: ChromaVectors,
+    new: list[tuple[ChunkRecord, str]],
+    by_hash: dict[str, Any],
+    files: dict[str, FileEntry],
+    changed: dict[str, CleanDocument],
+    progress: Progress | None,
+) -> None:
+    import numpy as np
+
+    if not new:
+        return
+    ids, vectors, documents, metadatas = [], [], [], []
+    for record, _ in new:
+        doc = changed[record.source]
+        entry = files[record.source]
+        ids.append(record.id)
+        vectors.append(by_hash[record.hash])
+        documents.append(doc.text[record.start : record.end])
+        meta: dict[str, Any] = {
+            "source": record.source,
+            "start": record.start,
+            "end": record.end,
+            "title": entry.title,
+            "heading": record.heading,
+        }
+        page = doc.page_at(record.start)
+        if page is not None:
+            meta["page"] = page
+        metadatas.append(meta)
+    step = max(store.max_batch, 1)
+    for lo in range(0, len(ids), step):
+        hi = lo + step
+        store.add(ids[lo:hi], np.stack(vectors[lo:hi]), documents[lo:hi], metadatas[lo:hi])
+        if progress:
+            progress("writing", min(hi, len(ids)), len(ids))
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    if dst.exists():
+        return
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _discard(gen: Path, settings: Settings, token: str | None) -> None:
+    """Remove a generation that was never published (its server collection too)."""
+    if settings.chroma_url:
+        try:
+            store = ChromaVectors.server(
+                settings.chroma_url, f"rag-{gen.name}", token=token, create=False
+            )
+            store.drop()
+            store.close()
+        except Exception:
+            log.debug("could not drop the collection of %s", gen.name, exc_info=True)
+    shutil.rmtree(gen, ignore_errors=True)

@@ -1,0 +1,327 @@
+"""Find corpus files and turn each into text, or into a specific reason why not.
+
+Loading is the only stage that touches file formats. It returns the text as the file holds it
+(decoded, HTML reduced to its main content, PDF pages kept apart); boilerplate removal and
+everything else that changes the text happens in :mod:`rag.cleaning`, so a reader can see
+exactly what the system removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rag.types import SkippedFile
+
+log = logging.getLogger(__name__)
+
+KINDS = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".rst": "rst",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+}
+
+# File signatures of common binary formats: a `.txt` that starts with one of these is not text.
+_MAGIC = {
+    b"\x89PNG": "PNG image",
+    b"\xff\xd8\xff": "JPEG image",
+    b"GIF8": "GIF image",
+    b"PK\x03\x04": "ZIP archive (or docx/xlsx)",
+    b"\x7fELF": "executable",
+    b"\x1f\x8b": "gzip archive",
+    b"%PDF-": "PDF (rename it to .pdf)",
+    b"SQLite format 3": "SQLite database",
+}
+_CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+class SkipFile(Exception):
+    """Raised by a loader when a file cannot be indexed; the message is the reason."""
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """A file's text before cleaning.
+
+    ``parts`` holds ``(text, page)`` pairs: one part for text formats, one per page for PDFs,
+    so page numbers survive cleaning.
+    """
+
+    source: str
+    kind: str
+    parts: list[tuple[str, int | None]]
+    sha256: str
+    size: int
+    mtime_ns: int
+    title: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+def discover(corpus_dir: Path) -> tuple[list[Path], list[SkippedFile]]:
+    """List indexable files under ``corpus_dir``, recursively, in a stable order.
+
+    Symlinks that lead outside the corpus are not followed (a corpus must not be able to pull
+    in ``/etc``), hidden files are ignored, and other extensions are reported as skipped.
+    """
+    root = corpus_dir.resolve()
+    files: list[Path] = []
+    skipped: list[SkippedFile] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    skipped.append(SkippedFile(rel, "symlink to outside the corpus, not followed"))
+                    continue
+            if path.suffix.lower() not in KINDS:
+                skipped.append(SkippedFile(rel, f"unsupported file type '{path.suffix or name}'"))
+                continue
+            files.append(path)
+    return files, skipped
+
+
+def file_digest(path: Path, max_bytes: int) -> tuple[bytes, str]:
+    """Read a file (bounded) and return its bytes and SHA-256."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SkipFile(f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SkipFile("file disappeared while the corpus was being read") from None
+    except IsADirectoryError:
+        raise SkipFile("not a regular file") from None
+    except PermissionError:
+        raise SkipFile("permission denied") from None
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def load(path: Path, source: str, data: bytes, sha256: str) -> RawDocument:
+    """Turn one file's bytes into a :class:`RawDocument`, or raise :class:`SkipFile`."""
+    if not data.strip():
+        raise SkipFile("empty file")
+    kind = KINDS[path.suffix.lower()]
+    stat = path.stat()
+    title = ""
+    metadata: dict[str, str] = {}
+    if kind == "pdf":
+        parts, title, metadata = _load_pdf(data)
+    elif kind == "html":
+        parts, title, metadata = _load_html(decode_text(data))
+    else:
+        parts = [(decode_text(data), None)]
+    return RawDocument(
+        source=source,
+        kind=kind,
+        parts=parts,
+        sha256=sha256,
+        size=len(data),
+        mtime_ns=stat.st_mtime_ns,
+        title=title,
+        metadata=metadata,
+    )
+
+
+def decode_text(data: bytes) -> str:
+    """Decode bytes of unknown encoding, refusing binary data.
+
+    UTF-8 is tried first because it almost never decodes non-UTF-8 text by accident; other
+    encodings (cp1252, UTF-16 without BOM, ...) are left to charset-normalizer.
+    """
+    for bom, codec in (
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                raise SkipFile(f"invalid {codec} text despite its byte-order mark") from None
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise SkipFile(f"binary file ({what}), not text")
+    sample = data[:65536]
+    if b"\x00" not in sample:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            if len(_CONTROL.findall(sample)) > 0.3 * len(sample):
+                raise SkipFile("binary file (mostly control bytes), not text")
+            return text
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
+        raise SkipFile("binary or undecodable file: no text encoding fits")
+    # Short Western text fits several code pages equally well; prefer the common one.
+    best = next(
+        (
+            m
+            for m in matches
+            if m.encoding == "cp1252" and m.chaos <= best.chaos and m.coherence >= best.coherence
+        ),
+        best,
+    )
+    encoding = best.encoding
+    nul_heavy = sample.count(b"\x00") > 0.01 * len(sample)
+    if nul_heavy and not encoding.startswith(("utf_16", "utf_32")):
+        raise SkipFile("binary file (contains NUL bytes), not text")
+    if len(_CONTROL.findall(sample.replace(b"\x00", b""))) > 0.05 * len(sample):
+        raise SkipFile("binary file (many control bytes), not text")
+    log.debug("decoded as %s", encoding)
+    return str(best)
+
+
+def _load_html(html: str) -> tuple[list[tuple[str, int | None]], str, dict[str, str]]:
+    """Main text of an HTML page: scripts, styles, navigation, hidden text and comments go."""
+    from bs4 import BeautifulSoup, Comment
+
+    soup = BeautifulSoup(html, "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    metadata: dict[str, str] = {}
+    for meta in soup.find_all("meta"):
+        name = (meta.get("name") or meta.get("property") or "").lower()
+        content = meta.get("content")
+        if content and name in {
+            "author",
+            "description",
+            "date",
+            "last-modified",
+            "article:modified_time",
+            "article:published_time",
+        }:
+            metadata[name.replace("article:", "")] = str(content)
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for tag in soup.find_all(
+        [
+            "script",
+            "style",
+            "noscript",
+            "template",
+            "iframe",
+            "object",
+            "embed",
+            "svg",
+            "canvas",
+            "nav",
+            "header",
+            "footer",
+            "aside",
+            "form",
+            "button",
+            "select",
+            "input",
+            "textarea",
+            "head",
+            "img",
+            "video",
+            "audio",
+        ]
+    ):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        style = (tag.get("style") or "").replace(" ", "").lower()
+        if (
+            tag.has_attr("hidden")
+            or str(tag.get("aria-hidden", "")).lower() == "true"
+            or "display:none" in style
+            or "visibility:hidden" in style
+        ):
+            tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.body or soup
+    h1 = root.find("h1")
+    if not title and h1:
+        title = h1.get_text(" ", strip=True)
+    for tag in root.find_all(_HTML_BLOCKS):
+        tag.insert_before("\n\n")
+        tag.insert_after("\n\n")
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    lines = (" ".join(line.split()) for line in root.get_text().split("\n"))
+    text = "\n".join(lines)
+    return [(text, None)], title, metadata
+
+
+_HTML_BLOCKS = [
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "tr",
+    "table",
+    "pre",
+    "blockquote",
+    "figcaption",
+    "figure",
+    "hr",
+    "address",
+]
+
+
+def _load_pdf(data: bytes) -> tuple[list[tuple[str, int | None]], str, dict[str, str]]:
+    """Text of each PDF page, with 1-based page numbers."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                ok = reader.decrypt("")
+            except Exception:  # noqa: BLE001 - pypdf raises many types for bad crypto
+                ok = 0
+            if not ok:
+                raise SkipFile("encrypted PDF (needs a password)")
+        parts = [(page.extract_text() or "", number) for number, page in enumerate(reader.pages, 1)]
+        info = reader.metadata or {}
+        title = str(info.get("/Title") or "").strip()
+        metadata = {
+            key.lstrip("/").lower(): str(value)
+            for key, value in info.items()
+            if key in ("/Author", "/CreationDate", "/ModDate", "/Subject") and value
+        }
+    except SkipFile:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a parser of untrusted files fails in many ways
+        kind = "corrupt or unreadable PDF" if isinstance(exc, PyPdfError) else "unreadable PDF"
+        raise SkipFile(f"{kind} ({type(exc).__name__}: {str(exc)[:200]})") from None
+    if not any(text.strip() for text, _ in parts):
+        raise SkipFile("no extractable text (a scanned PDF without a text layer?)")
+    return parts, title, metadata

@@ -1,0 +1,204 @@
+"""The question-answering pipeline: ``QA`` owns the models and the index, ``ask`` is one-shot.
+
+The pipeline is a LangChain LCEL chain::
+
+    prepare (validate, rewrite follow-ups) -> retrieve (HybridRetriever) -> answer
+
+so it composes with the rest of LangChain (callbacks, tracing, batching), while the answerer
+behind the last step is chosen by configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from rag.embeddings import Embedder
+from rag.errors import IndexMissingError, QuestionError
+from rag.extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
+from rag.index import IndexDir, IndexReader
+from rag.ingest import Progress, ingest
+from rag.keyword import analyze
+from rag.retrieval import HybridRetriever, to_passage
+from rag.settings import Settings
+from rag.types import Answer, IngestSummary
+
+log = logging.getLogger(__name__)
+
+_INVISIBLE = {"Cf", "Cc", "Zs", "Zl", "Zp"}
+
+
+class QA:
+    """A reusable question-answering session over one corpus and index.
+
+    Models are loaded once, on first use; the index is opened on the first question (and
+    built then if it is missing and ``settings.auto_ingest`` is on). A newer index published
+    by an ingest, from this or another process, is picked up before the next question.
+    Thread-safe: the web UI answers several sessions at once with one ``QA``.
+    """
+
+    def __init__(
+        self, settings: Settings | None = None, *, embedder: Embedder | None = None
+    ) -> None:
+        self.settings = settings or Settings()
+        self._reader: IndexReader | None = None
+        self._lock = threading.RLock()
+        if embedder is not None:  # share one loaded model between sessions (tests, workers)
+            self.embedder = embedder
+
+    # -- resources ------------------------------------------------------------------------------
+    @cached_property
+    def embedder(self) -> Embedder:
+        s = self.settings
+        return Embedder(
+            s.embedding_model, dtype=s.embedding_dtype, batch_size=s.embedding_batch_size
+        )
+
+    def reader(self) -> IndexReader:
+        """The open index, reopened when an ingest has published a newer one."""
+        with self._lock:
+            if self._reader is not None and self._reader.is_stale():
+                self._reader.close()
+                self._reader = None
+            if self._reader is None:
+                self._reader = self._open()
+            return self._reader
+
+    def _open(self) -> IndexReader:
+        s = self.settings
+        token = s.chroma_token.get_secret_value() if s.chroma_token else None
+        try:
+            return IndexReader.open(
+                s.index_dir,
+                model_id=self.embedder.model_id,
+                chroma_url=s.chroma_url,
+                chroma_token=token,
+            )
+        except IndexMissingError:
+            if not s.auto_ingest or not s.corpus_dir.is_dir():
+                raise
+            log.info("no index yet: building it from %s", s.corpus_dir)
+            self.ingest()
+            return IndexReader.open(
+                s.index_dir,
+                model_id=self.embedder.model_id,
+                chroma_url=s.chroma_url,
+                chroma_token=token,
+            )
+
+    @property
+    def threshold(self) -> float:
+        """Abstention threshold: explicit setting, else calibrated with the index, else default."""
+        if self.settings.abstain_threshold is not None:
+            return self.settings.abstain_threshold
+        stored = IndexDir(self.settings.index_dir).stored_settings().get("abstain_threshold")
+        return float(stored) if stored is not None else DEFAULT_THRESHOLD
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        return HybridRetriever(
+            reader=self.reader,
+            embedder=self.embedder,
+            k=self.settings.top_k,
+            candidate_k=self.settings.candidate_k,
+        )
+
+    @cached_property
+    def chain(self) -> Runnable[dict[str, Any], Answer]:
+        """``{"question": str, "history": [...]}`` -> :class:`Answer`, as an LCEL chain."""
+        prepare = RunnableLambda(self._prepare, name="prepare")
+        retrieve = RunnableLambda(
+            lambda state: {**state, "passages": self.retriever.invoke(state["query"])},
+            name="retrieve",
+        )
+        answer = RunnableLambda(self._answer, name="answer")
+        return prepare | retrieve | answer
+
+    # -- operations -----------------------------------------------------------------------------
+    def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestSummary:
+        """Index ``settings.corpus_dir`` (incrementally unless ``rebuild``)."""
+        summary = ingest(self.settings, self.embedder, rebuild=rebuild, progress=progress)
+        return summary
+
+    def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
+        """Answer ``question`` from the corpus, with verified citations or an abstention."""
+        return self.chain.invoke({"question": question, "history": list(history or [])})
+
+    def retrieve(self, question: str) -> list[Any]:
+        """The passages the answerer would see, as LangChain Documents."""
+        state = self._prepare({"question": question, "history": []})
+        return self.retriever.invoke(state["query"])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+
+    def __enter__(self) -> QA:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- chain steps ----------------------------------------------------------------------------
+    def _prepare(self, state: dict[str, Any]) -> dict[str, Any]:
+        question = validate_question(state.get("question"), self.settings.max_question_chars)
+        return {**state, "question": question, "query": question, "started": time.perf_counter()}
+
+    def _answer(self, state: dict[str, Any]) -> Answer:
+        reader = self.reader()
+        answerer = ExtractiveAnswerer(
+            self.embedder, reader.keyword.idf, reader.doc_text, self.threshold
+        )
+        answer = answerer(state["question"], state["passages"], query=state["query"])
+        passages = [to_passage(doc) for doc in state["passages"]]
+        elapsed = time.perf_counter() - state["started"]
+        return _replace(answer, passages=passages, timings={"total": round(elapsed, 4)})
+
+
+def _replace(answer: Answer, **changes: Any) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, **changes)
+
+
+def validate_question(question: Any, max_chars: int) -> str:
+    """Normalise a question or raise :class:`QuestionError` saying what is wrong with it.
+
+    The length check runs first, on the raw input, so a huge paste is rejected before any
+    other work (and long before anything is embedded).
+    """
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    if len(question) > max_chars:
+        raise QuestionError(
+            f"the question is too long ({len(question):,} characters; the limit is {max_chars:,})"
+        )
+    cleaned = "".join(" " if unicodedata.category(ch) in _INVISIBLE else ch for ch in question)
+    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    if not cleaned:
+        raise QuestionError("the question is empty: type a question about your documents")
+    if not re.search(r"\w", cleaned):
+        raise QuestionError("the question has no words to search for")
+    if not analyze(cleaned) and not re.search(r"[^\W\d_]{2,}", cleaned):
+        raise QuestionError("the question has no words to search for")
+    return cleaned
+
+
+def ask(question: str, **settings: Any) -> Answer:
+    """Answer one question with default settings (``RAG_*`` environment variables apply).
+
+    One-shot, like ``httpx.get``: it loads the model and opens the index for this call only.
+    Use :class:`QA` to ask several questions.
+    """
+    with QA(Settings(**settings)) as qa:
+        return qa.ask(question)

