@@ -1,0 +1,62 @@
+"""Shared fixtures: the real embedding model (loaded once) and an index of the shipped corpus."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from rag import QA, Settings
+from rag.embeddings import Embedder
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+DATA = Path(__file__).resolve().parent / "data"
+SEED = "afghanistan-pakistan-relations.txt"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def shipped(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+    """Settings for a private copy of corpus/ with its index built once per session."""
+    root = tmp_path_factory.mktemp("shipped")
+    shutil.copytree(CORPUS, root / "corpus")
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    with QA(settings, embedder=embedder) as qa:
+        qa.ingest()
+    return settings
+
+
+@pytest.fixture(scope="session")
+def qa(shipped: Settings, embedder: Embedder) -> QA:
+    session = QA(shipped, embedder=embedder)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def make_corpus(tmp_path: Path):
+    """Write ``{relative path: text or bytes}`` into a fresh corpus; returns its Settings."""
+
+    def make(files: dict[str, str | bytes], **overrides) -> Settings:
+        corpus = tmp_path / "corpus"
+        corpus.mkdir(exist_ok=True)
+        for name, content in files.items():
+            path = corpus / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", **overrides)
+
+    return make
