@@ -11,14 +11,20 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install index lint bench clean
+.PHONY: run test install browser index lint bench clean
 
 run: install index
 	$(VENV)/bin/rag chat
 
-test: install
+test: install browser
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+# Browser tests drive Debian's Chromium with Playwright (never `playwright install`).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 install: $(STAMP)
 

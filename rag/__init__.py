@@ -19,7 +19,7 @@ from rag.errors import (
 )
 from rag.qa import QA, ask
 from rag.settings import Settings
-from rag.types import Answer, Citation, IngestSummary, Passage, SkippedFile
+from rag.types import Answer, Citation, DocumentInfo, IngestSummary, Passage, SkippedFile
 
 __all__ = [
     "QA",
@@ -27,6 +27,7 @@ __all__ = [
     "BackendError",
     "Citation",
     "CorpusError",
+    "DocumentInfo",
     "IndexBusyError",
     "IndexDamagedError",
     "IndexMismatchError",

@@ -15,7 +15,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
@@ -29,7 +29,8 @@ from rag.ingest import Progress, ingest
 from rag.keyword import analyze
 from rag.retrieval import HybridRetriever, to_passage
 from rag.settings import Settings
-from rag.types import Answer, IngestSummary
+from rag.followup import rewrite
+from rag.types import Answer, DocumentInfo, IngestSummary
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +130,31 @@ class QA:
         return summary
 
     def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
-        """Answer ``question`` from the corpus, with verified citations or an abstention."""
+        """Answer ``question`` from the corpus, with verified citations or an abstention.
+
+        ``history`` holds the earlier turns (``(question, answer)`` pairs or
+        ``{"role", "content"}`` messages); a follow-up question is rewritten into a standalone
+        query before retrieval, and ``Answer.query`` says what was searched for.
+        """
         return self.chain.invoke({"question": question, "history": list(history or [])})
+
+    def stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[str | Answer]:
+        """Yield the answer text in pieces as it is produced, then the final :class:`Answer`."""
+        answer = self.ask(question, history)
+        yield answer.text
+        yield answer
+
+    def documents(self) -> list[DocumentInfo]:
+        """What the live index holds, one entry per document."""
+        files = self.reader().manifest.files
+        return [
+            DocumentInfo(source, e.title, e.kind, e.size, len(e.chunks), e.ingested, e.metadata)
+            for source, e in sorted(files.items())
+        ]
+
+    def document_text(self, source: str) -> str:
+        """The cleaned text of an indexed document, which citation offsets refer to."""
+        return self.reader().doc_text(source)
 
     def retrieve(self, question: str) -> list[Any]:
         """The passages the answerer would see, as LangChain Documents."""
@@ -151,8 +175,10 @@ class QA:
 
     # -- chain steps ----------------------------------------------------------------------------
     def _prepare(self, state: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
         question = validate_question(state.get("question"), self.settings.max_question_chars)
-        return {**state, "question": question, "query": question, "started": time.perf_counter()}
+        query = rewrite(question, state.get("history") or [])
+        return {**state, "question": question, "query": query, "started": started}
 
     def _answer(self, state: dict[str, Any]) -> Answer:
         reader = self.reader()

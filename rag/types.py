@@ -82,6 +82,22 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class DocumentInfo:
+    """An indexed document, as listed for a user managing the corpus."""
+
+    source: str
+    title: str
+    kind: str
+    size: int
+    chunks: int
+    ingested: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class SkippedFile:
     """A corpus file that was not indexed, and the specific reason."""
 
