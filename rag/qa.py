@@ -24,12 +24,12 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from rag.embeddings import Embedder
 from rag.errors import IndexMissingError, QuestionError
 from rag.extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
+from rag.followup import rewrite
 from rag.index import IndexDir, IndexReader
 from rag.ingest import Progress, ingest
 from rag.keyword import analyze
 from rag.retrieval import HybridRetriever, to_passage
 from rag.settings import Settings
-from rag.followup import rewrite
 from rag.types import Answer, DocumentInfo, IngestSummary
 
 log = logging.getLogger(__name__)

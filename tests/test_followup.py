@@ -10,14 +10,23 @@ from rag.followup import is_follow_up, rewrite, user_turns
 @pytest.mark.parametrize(
     ("previous", "follow_up", "must_carry"),
     [
-        ("Who did Ghani choose as the next interior minister?", "And who was defense minister?",
-         ["Ghani"]),
-        ("When did the Taliban seize Kabul?", "What about Pakistan's recognition of them?",
-         ["Taliban"]),
+        (
+            "Who did Ghani choose as the next interior minister?",
+            "And who was defense minister?",
+            ["Ghani"],
+        ),
+        (
+            "When did the Taliban seize Kabul?",
+            "What about Pakistan's recognition of them?",
+            ["Taliban"],
+        ),
         ("What is the Haqqani Network?", "Where is it based?", ["Haqqani", "Network"]),
         ("When did Zardari become president?", "Who attended that ceremony?", ["Zardari"]),
-        ("How many border posts were planned?", "And when did the first one open?",
-         ["border", "posts"]),
+        (
+            "How many border posts were planned?",
+            "And when did the first one open?",
+            ["border", "posts"],
+        ),
     ],
 )
 def test_two_turn_conversations(previous, follow_up, must_carry):
@@ -42,8 +51,11 @@ def test_history_shapes_are_understood():
 
     shapes = [
         [("first?", "a"), ("second?", "b")],
-        [{"role": "user", "content": "first?"}, {"role": "assistant", "content": "a"},
-         {"role": "user", "content": "second?"}],
+        [
+            {"role": "user", "content": "first?"},
+            {"role": "assistant", "content": "a"},
+            {"role": "user", "content": "second?"},
+        ],
         [HumanMessage("first?"), AIMessage("a"), HumanMessage("second?")],
     ]
     for history in shapes:
