@@ -24,6 +24,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from rag import QA, Answer, RagError, Settings
 from rag.errors import QuestionError
@@ -145,7 +146,11 @@ class Handlers:
 
     # -- chat -----------------------------------------------------------------------------------
     def respond(self, message: str | None, state: Session) -> Iterator[tuple[Any, ...]]:
-        """Stream an answer into the chat; outputs follow ``CHAT_OUTPUTS``."""
+        """Stream an answer into the chat.
+
+        Yields updates for: the chat, the session, the sources panel, the question box and
+        the two right-hand columns (sources shown, document hidden).
+        """
         state = state if isinstance(state, Session) else Session()
         try:  # checked here, on the server: the textbox's max_length binds only browsers
             text = validate_question(message, self.settings.max_question_chars)
@@ -335,6 +340,9 @@ def create_app(qa: QA) -> gr.Blocks:
     settings = qa.settings
     on = Handlers(qa)
     private = {"api_visibility": "private"}  # UI events: not callable by API clients
+    # Every way of asking shares one limit (queue's default_concurrency_limit, 2): a limit
+    # applies per event unless events share a concurrency_id.
+    answering = {"concurrency_id": "answer"}
 
     with gr.Blocks(title="Ask your documents", analytics_enabled=False) as demo:
         session = gr.State(Session())
@@ -419,11 +427,12 @@ def create_app(qa: QA) -> gr.Blocks:
 
         # -- chat events ------------------------------------------------------------------------
         chat_outputs = [chatbot, session, sources, question, sources_column, document_column]
-        question.submit(on.respond, [question, session], chat_outputs, **private)
-        ask_button.click(on.respond, [question, session], chat_outputs, **private)
+        chat_inputs = [question, session]
+        question.submit(on.respond, chat_inputs, chat_outputs, **answering, **private)
+        ask_button.click(on.respond, chat_inputs, chat_outputs, **answering, **private)
         chatbot.example_select(
             on.use_example, None, question, show_progress="hidden", **private
-        ).then(on.respond, [question, session], chat_outputs, **private)
+        ).then(on.respond, chat_inputs, chat_outputs, **answering, **private)
         panel_outputs = [session, sources, sources_column, document_column]
         chatbot.select(on.pick_message, session, panel_outputs, **private)
         sources.submit(on.follow_link, session, panel_outputs, **private)
@@ -452,7 +461,7 @@ def create_app(qa: QA) -> gr.Blocks:
         demo.load(on.refresh, None, listing_outputs, **private)
         demo.load(on.describe, None, settings_view, **private)
 
-        gr.api(on.ask, api_name="ask")
+        gr.api(on.ask, api_name="ask", **answering)
     return demo
 
 
@@ -513,8 +522,7 @@ def blocked_paths(settings: Settings) -> list[str]:
     is the second lock. A folder that contains Gradio's upload cache is left out, since a block
     wins over everything and would break uploads.
     """
-    cache = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(os.path.realpath("/tmp")) / "gradio")
-    cache = cache.resolve()
+    cache = Path(get_upload_folder()).resolve()
     candidates = [settings.index_dir, settings.corpus_dir, APP_DIR, Path.home()]
     blocked: list[str] = []
     for path in candidates:
@@ -568,6 +576,7 @@ def _env_flag(name: str) -> bool:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own start-up probes
     try:
         settings = Settings()
         options = launch_options(settings, share=_env_flag("GRADIO_SHARE"))
@@ -576,6 +585,7 @@ def main() -> None:
     qa = QA(settings)
     try:  # load the model and open (or build) the index now, not on the first question
         qa.reader()
+        qa.embedder.embed_query("warm-up")
     except RagError as exc:  # still start: documents can be added from the browser
         log.warning("%s", exc)
     demo = create_app(qa)
