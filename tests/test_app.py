@@ -123,6 +123,7 @@ def test_a_huge_question_is_refused_by_the_server_itself(server):
     assert time.perf_counter() - started < 30
 
 
+@pytest.mark.slow
 def test_only_the_documented_endpoints_are_offered(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert set(endpoints) == {"/ask", "/add_documents"}
@@ -183,6 +184,7 @@ def _file(server, path: str) -> httpx.Response:
     return httpx.get(f"{server.url}/gradio_api/file={path}", timeout=30)
 
 
+@pytest.mark.slow
 def test_the_file_route_serves_uploads_but_not_the_index_the_corpus_or_the_system(server):
     # Control: a file uploaded through Gradio is served, so the refusals below mean something.
     uploaded = httpx.post(
@@ -216,6 +218,7 @@ def test_the_file_route_serves_uploads_but_not_the_index_the_corpus_or_the_syste
         assert b"root:" not in response.content and b"SQLite" not in response.content
 
 
+@pytest.mark.slow
 def test_queued_endpoints_cannot_be_called_around_the_queue(server):
     response = httpx.post(
         f"{server.url}/gradio_api/run/ask", json={"data": [KABUL, None]}, timeout=30
@@ -224,6 +227,7 @@ def test_queued_endpoints_cannot_be_called_around_the_queue(server):
     assert "does not accept direct HTTP POST" in response.text
 
 
+@pytest.mark.slow
 def test_monitoring_is_off(server):
     assert httpx.get(f"{server.url}/monitoring", timeout=30).status_code in (403, 404)
 
@@ -257,6 +261,7 @@ def _app_env(**extra: str) -> dict[str, str]:
     return {**env, "HF_HUB_OFFLINE": "1", **extra}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "message"),
     [
