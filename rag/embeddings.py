@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -51,6 +52,8 @@ _NATIVE_MODULES = (
 )
 #: Calls with at least this many texts go to torch (bulk); smaller ones to ONNX when ready.
 BULK = 1024
+#: Vectors of this many recent small-call texts (questions, answer sentences) are kept.
+RECENT = 8192
 #: An export is trusted only if it reproduces torch's vectors this closely.
 EXPORT_TOLERANCE = 1e-4
 _PROBES = [
@@ -126,6 +129,8 @@ class Embedder(Embeddings):
         self._lock = threading.Lock()
         self._onnx_lock = threading.Lock()
         self._onnx_failed = False
+        self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     # -- identity and shape ------------------------------------------------------------------
     @property
@@ -225,6 +230,45 @@ class Embedder(Embeddings):
             return out
         if not self._native:
             return self._encode_sentence_transformers(texts, out, progress)
+        if len(texts) < BULK:  # a question: its text and its passages' sentences recur
+            return self._encode_recent(texts, out)
+        return self._encode_batches(texts, out, progress)
+
+    def _encode_recent(self, texts: Sequence[str], out: np.ndarray) -> np.ndarray:
+        """Small calls through a cache of recent texts, so nothing is embedded twice.
+
+        The retriever and the answerer both embed the question, and popular passages'
+        sentences come back with every question about them.
+        """
+        import numpy as np
+
+        with self._recent_lock:
+            missing = []
+            for i, text in enumerate(texts):
+                vector = self._recent.get(text)
+                if vector is None:
+                    missing.append(i)
+                else:
+                    self._recent.move_to_end(text)
+                    out[i] = vector
+        if missing:
+            unique = list(dict.fromkeys(texts[i] for i in missing))
+            blank = np.zeros((len(unique), out.shape[1]), dtype=np.float32)
+            vectors = self._encode_batches(unique, blank, None)
+            fresh = dict(zip(unique, vectors, strict=True))
+            for i in missing:
+                out[i] = fresh[texts[i]]
+            with self._recent_lock:
+                self._recent.update(fresh)
+                while len(self._recent) > RECENT:
+                    self._recent.popitem(last=False)
+        return out
+
+    def _encode_batches(
+        self, texts: Sequence[str], out: np.ndarray, progress: Progress | None
+    ) -> np.ndarray:
+        import numpy as np
+
         encodings = self._model_tokenizer.encode_batch(list(texts))
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         run = self._runtime(len(texts))
@@ -329,6 +373,9 @@ class Embedder(Embeddings):
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
+            # Questions are small and the machine is shared: spinning threads only steal CPU.
+            options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file: use torch
             log.warning("cannot load %s (%s); queries use torch", path, exc)

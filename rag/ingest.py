@@ -139,7 +139,10 @@ def _chunking_id(settings: Settings) -> dict[str, Any]:
 
 def _compatible(prev: Manifest, settings: Settings, embedder: Embedder) -> bool:
     """Whether the previous generation can be extended instead of rebuilt from scratch."""
-    same_vectors = (prev.vectors.get("kind") == "server") == bool(settings.chroma_url)
+    if prev.vectors.get("kind") == "server":  # the collection to clone must be on this server
+        same_vectors = prev.vectors.get("url") == settings.chroma_url
+    else:
+        same_vectors = not settings.chroma_url
     return (
         same_vectors
         and prev.chunking == _chunking_id(settings)

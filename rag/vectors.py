@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -38,11 +39,26 @@ def _chroma_settings() -> Any:
 class ChromaVectors:
     """A Chroma collection of chunk vectors with cosine similarity."""
 
-    def __init__(self, client: Any, collection: Any, *, remote: bool) -> None:
+    def __init__(self, client: Any, collection: Any, *, remote: bool, url: str = "") -> None:
         self._client = client
         self._collection = collection
         self.remote = remote
+        self.url = url
         self.max_batch = int(client.get_max_batch_size())
+
+    @contextmanager
+    def _calling(self) -> Iterator[None]:
+        """A server that went away is a :class:`BackendError` that says which setting to check."""
+        if not self.remote:
+            yield
+            return
+        try:
+            yield
+        except Exception as exc:
+            raise BackendError(
+                f"cannot use the Chroma server at {self.url} (RAG_CHROMA_URL): "
+                f"{type(exc).__name__}: {exc}; check that it is running"
+            ) from exc
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -104,7 +120,7 @@ class ChromaVectors:
                 f"cannot use the Chroma server at {url} (RAG_CHROMA_URL): "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        return cls(client, collection, remote=True)
+        return cls(client, collection, remote=True, url=url)
 
     # -- writing -------------------------------------------------------------------------------
     def add(
@@ -116,17 +132,19 @@ class ChromaVectors:
     ) -> None:
         self.forget_count()
         for lo, hi in _batches(len(ids), self.max_batch):
-            self._collection.upsert(
-                ids=list(ids[lo:hi]),
-                embeddings=vectors[lo:hi],
-                documents=list(documents[lo:hi]),
-                metadatas=list(metadatas[lo:hi]),
-            )
+            with self._calling():
+                self._collection.upsert(
+                    ids=list(ids[lo:hi]),
+                    embeddings=vectors[lo:hi],
+                    documents=list(documents[lo:hi]),
+                    metadatas=list(metadatas[lo:hi]),
+                )
 
     def delete(self, ids: Sequence[str]) -> None:
         self.forget_count()
         for lo, hi in _batches(len(ids), self.max_batch):
-            self._collection.delete(ids=list(ids[lo:hi]))
+            with self._calling():
+                self._collection.delete(ids=list(ids[lo:hi]))
 
     # -- reading -------------------------------------------------------------------------------
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -135,7 +153,8 @@ class ChromaVectors:
 
         found: dict[str, np.ndarray] = {}
         for lo, hi in _batches(len(ids), self.max_batch):
-            got = self._collection.get(ids=list(ids[lo:hi]), include=["embeddings"])
+            with self._calling():
+                got = self._collection.get(ids=list(ids[lo:hi]), include=["embeddings"])
             for chunk_id, vector in zip(got["ids"], got["embeddings"], strict=True):
                 found[chunk_id] = np.asarray(vector, dtype=np.float32)
         return found
@@ -161,7 +180,8 @@ class ChromaVectors:
     def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
-            batch = self._collection.get(include=include, limit=self.max_batch, offset=offset)
+            with self._calling():
+                batch = self._collection.get(include=include, limit=self.max_batch, offset=offset)
             if not batch["ids"]:
                 return
             yield batch
@@ -172,9 +192,10 @@ class ChromaVectors:
         n = min(k, self.count())
         if n == 0:
             return []
-        result = self._collection.query(
-            query_embeddings=[vector], n_results=n, include=["distances"]
-        )
+        with self._calling():
+            result = self._collection.query(
+                query_embeddings=[vector], n_results=n, include=["distances"]
+            )
         return [
             (chunk_id, 1.0 - float(distance))
             for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
@@ -182,7 +203,8 @@ class ChromaVectors:
 
     def count(self) -> int:
         if not hasattr(self, "_count"):
-            self._count = int(self._collection.count())
+            with self._calling():
+                self._count = int(self._collection.count())
         return self._count
 
     def forget_count(self) -> None:
@@ -191,7 +213,8 @@ class ChromaVectors:
     # -- lifecycle -----------------------------------------------------------------------------
     def drop(self) -> None:
         """Delete this collection (server mode; embedded stores are deleted as folders)."""
-        self._client.delete_collection(self._collection.name)
+        with self._calling():
+            self._client.delete_collection(self._collection.name)
 
     def close(self) -> None:
         close = getattr(self._client, "close", None)
