@@ -234,6 +234,11 @@ class Embedder(Embeddings):
             return self._encode_recent(texts, out)
         return self._encode_batches(texts, out, progress)
 
+    def clear_recent(self) -> None:
+        """Forget the recent-texts cache (benchmarks measure cold questions with it)."""
+        with self._recent_lock:
+            self._recent.clear()
+
     def _encode_recent(self, texts: Sequence[str], out: np.ndarray) -> np.ndarray:
         """Small calls through a cache of recent texts, so nothing is embedded twice.
 
@@ -333,8 +338,7 @@ class Embedder(Embeddings):
     # -- runtimes (loaded on first use) ---------------------------------------------------------
     @cached_property
     def _torch_model(self) -> Any:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        _quiet_offline_hub()
         import torch
         from transformers import AutoModel
 
@@ -347,7 +351,7 @@ class Embedder(Embeddings):
 
     @cached_property
     def _sentence_transformer(self) -> Any:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        _quiet_offline_hub()
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -417,6 +421,7 @@ class Embedder(Embeddings):
     def _export_to(self, target: Path) -> None:
         import warnings
 
+        _quiet_offline_hub()
         import torch
         from transformers import AutoModel
 
@@ -465,6 +470,13 @@ class Embedder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
+
+
+def _quiet_offline_hub() -> None:
+    """No hub access and no progress bars from a library (unless the user asked for them)."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def _mean_normalise(hidden: Any, mask: Any) -> Any:

@@ -40,8 +40,16 @@ class ChromaServer:
         binary = Path(sys.executable).with_name("chroma")
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [str(binary), "run", "--path", str(self.path), "--host", "127.0.0.1"]
-                + ["--port", str(self.port)],
+                [
+                    str(binary),
+                    "run",
+                    "--path",
+                    str(self.path),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
