@@ -16,7 +16,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.common import RESULTS, console, load_average, ratio, table, write_json
 
-PHASES = ("ingest", "quality", "coldstart", "query", "growth")
+PHASES = ("ingest", "levers", "quality", "coldstart", "query", "growth")
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Context:
     cold_runs: int
     server: bool
     squad_paragraphs: int = 0
+    lever_chunks: int = 96
     squad_corpus: Path | None = None
     squad_questions: list[Any] = field(default_factory=list)
 
@@ -127,7 +128,7 @@ def main() -> None:
     ctx.embedder.export_onnx()  # once per machine; not part of any timed run
     machine["onnx_export_seconds"] = time.perf_counter() - export_started
 
-    from bench import coldstart, growth, ingest, quality, query
+    from bench import coldstart, growth, ingest, levers, quality, query
 
     results: dict[str, Any] = {}
     modules = {
@@ -136,8 +137,10 @@ def main() -> None:
         "coldstart": coldstart,
         "query": query,
         "growth": growth,
+        "levers": levers,
     }
     needs = {
+        "levers": {"ingest"},
         "coldstart": {"ingest"},
         "query": {"ingest", "quality"},
         "growth": {"ingest", "quality"},
@@ -250,7 +253,7 @@ def summary_rows(r: dict[str, Any]) -> list[list[Any]]:
         pts = r["growth"]["points"]
         near = min(pts, key=lambda p: abs(p["chunks"] - 20000))
         add(
-            f"warm answer p50 ms at {near['chunks']} chunks",
+            f"warm answer p50 ms at {near['chunks']} chunks (copies, measured)",
             near["answer"]["p50_ms"],
             None,
             "< 50 ms",
@@ -263,6 +266,18 @@ def summary_rows(r: dict[str, Any]) -> list[list[Any]]:
             "",
             None,
         )
+        squad = r.get("query", {}).get("squad", {}).get("ours")
+        if squad:  # the answer stage does not depend on the index size; copies flatter it
+            stage = squad["answer"]["p50_ms"] - squad["retrieval"]["p50_ms"]
+            composed = near["retrieval"]["p50_ms"] + stage
+            add(
+                f"answer p50 ms at {near['chunks']} chunks, composed (retrieval there + "
+                "SQuAD answer stage)",
+                composed,
+                None,
+                "< 50 ms",
+                composed < 50,
+            )
     if "coldstart" in r:
         c = r["coldstart"]
         add(
