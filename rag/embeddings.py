@@ -272,25 +272,34 @@ class Embedder(Embeddings):
     def _encode_batches(
         self, texts: Sequence[str], out: np.ndarray, progress: Progress | None
     ) -> np.ndarray:
+        """Forward passes over batches of similar token length.
+
+        Texts are taken in windows of similar character length and tokenised a window at a
+        time, so memory stays flat however many texts an ingest brings.
+        """
         import numpy as np
 
-        encodings = self._model_tokenizer.encode_batch(list(texts))
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         run = self._runtime(len(texts))
+        by_chars = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        window = self.batch_size * 16
         done = 0
-        for first in range(0, len(order), self.batch_size):
-            idx = order[first : first + self.batch_size]
-            width = len(encodings[idx[-1]].ids)
-            ids = np.zeros((len(idx), width), dtype=np.int64)
-            mask = np.zeros((len(idx), width), dtype=np.int64)
-            for row, i in enumerate(idx):
-                n = len(encodings[i].ids)
-                ids[row, :n] = encodings[i].ids
-                mask[row, :n] = 1
-            out[idx] = run(ids, mask)
-            done += len(idx)
-            if progress:
-                progress(done, len(texts))
+        for lo in range(0, len(by_chars), window):
+            part = by_chars[lo : lo + window]
+            encodings = self._model_tokenizer.encode_batch([texts[i] for i in part])
+            lengths = [len(e.ids) for e in encodings]
+            order = sorted(range(len(part)), key=lengths.__getitem__)
+            for first in range(0, len(order), self.batch_size):
+                rows = order[first : first + self.batch_size]
+                width = lengths[rows[-1]]
+                ids = np.zeros((len(rows), width), dtype=np.int64)
+                mask = np.zeros((len(rows), width), dtype=np.int64)
+                for row, j in enumerate(rows):
+                    ids[row, : lengths[j]] = encodings[j].ids
+                    mask[row, : lengths[j]] = 1
+                out[[part[j] for j in rows]] = run(ids, mask)
+                done += len(rows)
+                if progress:
+                    progress(done, len(texts))
         return out
 
     def _runtime(self, n: int) -> Callable[[Any, Any], Any]:

@@ -256,7 +256,12 @@ class VectorCache:
             self._db = self._open()
         except sqlite3.DatabaseError:
             log.warning("the embedding cache %s is damaged; starting a new one", path)
-            path.unlink(missing_ok=True)
+            for stale in (
+                path,
+                path.with_name(f"{path.name}-wal"),
+                path.with_name(f"{path.name}-shm"),
+            ):
+                stale.unlink(missing_ok=True)
             self._db = self._open()
         row = self._db.execute("SELECT COALESCE(MAX(run), 0) FROM vectors").fetchone()
         self.run = int(row[0]) + 1
