@@ -80,7 +80,7 @@ def main() -> None:
     parser.add_argument(
         "--peps",
         type=int,
-        default=40,
+        default=30,
         help="PEP files to ingest, spread over the series (0 = all ~700)",
     )
     parser.add_argument(

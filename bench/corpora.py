@@ -56,13 +56,9 @@ def pep_questions(corpus: Path, n: int, seed: int = 7) -> list[Question]:
         if num and title:
             peps.append((path.name, int(num.group(1)), title.group(1).strip()))
     rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        name, num, title = peps[i % len(peps)]
-        template = templates[rng.randrange(len(templates))]
-        out.append(Question(template.format(num=num, title=title), name))
-    rng.shuffle(out)
-    return out
+    pairs = [(pep, t) for pep in peps for t in templates]  # every question is distinct
+    rng.shuffle(pairs)
+    return [Question(t.format(num=num, title=title), name) for (name, num, title), t in pairs[:n]]
 
 
 def squad(target: Path, limit: int = 0) -> tuple[Path, list[Question]]:
