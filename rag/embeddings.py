@@ -231,7 +231,10 @@ class Embedder(Embeddings):
         if not self._native:
             return self._encode_sentence_transformers(texts, out, progress)
         if len(texts) < BULK:  # a question: its text and its passages' sentences recur
-            return self._encode_recent(texts, out)
+            self._encode_recent(texts, out)
+            if progress:
+                progress(len(texts), len(texts))
+            return out
         return self._encode_batches(texts, out, progress)
 
     def clear_recent(self) -> None:
