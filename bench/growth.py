@@ -117,7 +117,12 @@ def plot(points: list[dict[str, Any]]) -> Path:
     left.set(xscale="log", yscale="log", xlabel="chunks", ylabel="seconds", title="Ingest time")
     left.legend()
     right.plot(x, [p["retrieval"]["p50_ms"] for p in points], "o-", label="retrieval p50")
-    right.plot(x, [p["answer"]["p50_ms"] for p in points], "s-", label="extractive answer p50")
+    right.plot(
+        x,
+        [p["answer"]["p50_ms"] for p in points],
+        "s-",
+        label="extractive answer p50\n(falls as copies share sentences)",
+    )
     right.set(xscale="log", xlabel="chunks", ylabel="milliseconds", title="Warm query latency")
     right.set_ylim(bottom=0)
     right.legend()
