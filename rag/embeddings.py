@@ -21,6 +21,7 @@ torch is loaded for a query. When it is missing or cannot be written, everything
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -54,6 +55,8 @@ _NATIVE_MODULES = (
 BULK = 1024
 #: Vectors of this many recent small-call texts (questions, answer sentences) are kept.
 RECENT = 8192
+#: Exports kept in the cache folder (other models, reinstalled wheels, copies in tests).
+KEEP_EXPORTS = 3
 #: An export is trusted only if it reproduces torch's vectors this closely.
 EXPORT_TOLERANCE = 1e-4
 _PROBES = [
@@ -397,6 +400,8 @@ class Embedder(Embeddings):
             log.warning("cannot load %s (%s); queries use torch", path, exc)
             self._onnx_failed = True
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # recently used: kept when old exports are cleared
         log.info("loaded embedding model %s with ONNX Runtime", self.model_id)
         return session
 
@@ -422,6 +427,7 @@ class Embedder(Embeddings):
                 self._onnx_failed = True
                 return False
             os.replace(tmp, path)
+            _forget_old_exports(path.parent, keep=path)
         except Exception as exc:  # noqa: BLE001 - any failure leaves torch in charge
             log.warning("ONNX export failed (%s: %s); queries use torch", type(exc).__name__, exc)
             tmp.unlink(missing_ok=True)
@@ -482,6 +488,14 @@ class Embedder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
+
+
+def _forget_old_exports(folder: Path, keep: Path, limit: int = KEEP_EXPORTS) -> None:
+    """Keep the most recently used exports only (each is about 90 MB)."""
+    exports = sorted(folder.glob("*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in [p for p in exports if p != keep][max(0, limit - 1) :]:
+        with contextlib.suppress(OSError):
+            old.unlink()
 
 
 def _quiet_offline_hub() -> None:

@@ -165,3 +165,16 @@ def test_a_cold_question_needs_neither_torch_nor_sentence_transformers(shipped, 
     ).stdout.splitlines()
     assert "1996" in out[0]
     assert out[1] == "[]"
+
+
+def test_old_exports_are_cleared(tmp_path):
+    folder = tmp_path / "rag"
+    (folder / "onnx").mkdir(parents=True)
+    for i in range(4):  # exports of models used before, oldest first
+        old = folder / "onnx" / f"old{i}.onnx"
+        old.write_bytes(b"x")
+        os.utime(old, (1000 + i, 1000 + i))
+    fresh = Embedder(cache_dir=folder)
+    assert fresh.export_onnx()
+    left = sorted(p.name for p in (folder / "onnx").glob("*.onnx"))
+    assert left == sorted([fresh.onnx_path.name, "old3.onnx", "old2.onnx"])
