@@ -44,7 +44,9 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Ratios against the LangChain-tutorial pipeline, all in one run (see README "Performance").
 bench: install
+	$(PIP) install --quiet -e '.[bench]'
 	$(PY) -m bench
 
 clean:

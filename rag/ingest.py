@@ -4,7 +4,8 @@ The run is incremental. Files whose size and mtime (or, failing that, content ha
 live manifest are not read again; chunk ids hash the chunk's source, offset and text, so an
 unchanged corpus writes nothing, an edited file replaces only its own chunks and a deleted file
 loses its chunks. A vector is never computed twice for the same text: vectors of chunks that
-merely moved are copied from the previous generation.
+merely moved are copied from the previous generation, and every vector computed is kept in a
+content-hash cache (``index/cache/``) that also serves rebuilds and edits that are undone.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from rag.keyword import KeywordIndex
 from rag.loaders import SkipFile, discover, file_digest, load
 from rag.settings import Settings
 from rag.types import IngestSummary, SkippedFile
-from rag.vectors import ChromaVectors, copy_store
+from rag.vectors import ChromaVectors, VectorCache, copy_store
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,12 @@ def ingest(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
+    cache_dir: Path | None = None,
 ) -> IngestSummary:
     """Bring the index in ``settings.index_dir`` in line with ``settings.corpus_dir``.
+
+    ``cache_dir`` holds the embedding cache (default ``index_dir/cache``); pointing several
+    indexes at one folder lets them share vectors.
 
     Raises:
         CorpusError: the corpus folder is missing or has no indexable file (the index is
@@ -86,6 +91,7 @@ def ingest(
             skipped=scan.skipped,
         )
         if compatible and prev_gen is not None and not scan.changed and not removed:
+            _prepare_queries(embedder)
             return IngestSummary(
                 **summary,
                 chunks=prev.chunk_count,
@@ -94,12 +100,21 @@ def ingest(
             )
         gen = root.new_generation()
         try:
-            counts = _build(gen, scan, prev_gen, prev, compatible, settings, embedder, progress)
-            root.publish(gen)
+            cache = _open_cache(cache_dir or settings.index_dir / "cache", settings, embedder)
+            try:
+                counts = _build(
+                    gen, scan, prev_gen, prev, compatible, settings, embedder, cache, progress
+                )
+                root.publish(gen)
+            finally:
+                if cache is not None:
+                    cache.prune()
+                    cache.close()
         except BaseException:
             _discard(gen, settings, token)
             raise
         root.collect_garbage(keep={gen} | ({prev_gen} if prev_gen else set()))
+    _prepare_queries(embedder)
     return IngestSummary(
         **summary, **counts, seconds=time.perf_counter() - started, index_path=str(gen)
     )
@@ -124,7 +139,10 @@ def _chunking_id(settings: Settings) -> dict[str, Any]:
 
 def _compatible(prev: Manifest, settings: Settings, embedder: Embedder) -> bool:
     """Whether the previous generation can be extended instead of rebuilt from scratch."""
-    same_vectors = (prev.vectors.get("kind") == "server") == bool(settings.chroma_url)
+    if prev.vectors.get("kind") == "server":  # the collection to clone must be on this server
+        same_vectors = prev.vectors.get("url") == settings.chroma_url
+    else:
+        same_vectors = not settings.chroma_url
     return (
         same_vectors
         and prev.chunking == _chunking_id(settings)
@@ -172,6 +190,7 @@ def _build(
     compatible: bool,
     settings: Settings,
     embedder: Embedder,
+    cache: VectorCache | None,
     progress: Progress | None,
 ) -> dict[str, int]:
     """Write a complete generation into ``gen``; the caller publishes it."""
@@ -204,15 +223,20 @@ def _build(
 
     store, vectors_info = _open_store(gen, prev_gen, prev, compatible, settings)
     try:
-        reusable = _reusable_vectors(store, prev, compatible, prev_gen, settings, embedder, new)
-        to_embed = sorted({text for record, text in new if record.hash not in reusable})
+        by_hash = _reusable_vectors(store, prev, compatible, prev_gen, settings, embedder, new)
+        missing = {record.hash: text for record, text in new if record.hash not in by_hash}
+        if cache is not None and missing:
+            by_hash.update(cache.get(sorted(missing)))
+        to_embed = sorted({text for h, text in missing.items() if h not in by_hash})
         if progress:
             progress("embedding", 0, len(to_embed))
         vectors = embedder.encode(
             to_embed, progress=(lambda d, t: progress("embedding", d, t)) if progress else None
         )
-        by_hash = dict(reusable)
-        by_hash.update({_hash(text): vec for text, vec in zip(to_embed, vectors, strict=True)})
+        computed = {_hash(text): vec for text, vec in zip(to_embed, vectors, strict=True)}
+        if cache is not None and computed:
+            cache.put(computed)
+        by_hash.update(computed)
         if stale:
             store.delete(stale)
         _add(store, new, by_hash, files, scan.changed, progress)
@@ -234,6 +258,25 @@ def _build(
         "deleted": len(stale),
         "embedded": len(to_embed),
     }
+
+
+def _open_cache(folder: Path, settings: Settings, embedder: Embedder) -> VectorCache | None:
+    fingerprint = getattr(embedder, "fingerprint", None)
+    if fingerprint is None:  # an embedder we cannot identify precisely enough to cache for
+        return None
+    path = folder / f"vectors-{fingerprint}-{settings.embedding_dtype}.sqlite"
+    try:
+        return VectorCache(path, embedder.dimension)
+    except Exception as exc:  # noqa: BLE001 - the cache is an optimisation, never a failure
+        log.warning("embedding cache unavailable (%s); every new chunk is embedded", exc)
+        return None
+
+
+def _prepare_queries(embedder: Embedder) -> None:
+    """Make the fast query-time encoder now, while the model is loaded anyway."""
+    export = getattr(embedder, "export_onnx", None)
+    if export is not None:
+        export()
 
 
 def _chunk_document(
