@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import numpy as np
@@ -34,6 +34,9 @@ _DENSE_WEIGHT = 0.6
 _LEXICAL_WEIGHT = 0.4
 _UNTYPED_PENALTY = 0.5  # a "when" question's evidence must hold a date to answer it
 _CONTEXT_WEIGHT = 0.5  # terms found only in the antecedent sentence count half
+_RELATION_PENALTY = 0.7  # "Who founded X?" answered by a sentence that never says "founded"
+_RELATION_CHECKED = 5  # best sentences checked for the relation (each costs a small embedding)
+_SYNONYM = 0.5  # word-embedding similarity that counts as naming the same relation
 _FOCUS_WEIGHT = 2.0  # the word right after "what/which/who": what the question is about
 _ANAPHOR = re.compile(
     r"^(?:these|this|that|those|they|their|them|both|it|its|he|she|his|her|such|the\s+two"
@@ -163,6 +166,67 @@ def focus_term(question: str) -> str | None:
     return None
 
 
+_AUXILIARY = {
+    "is",
+    "was",
+    "are",
+    "were",
+    "be",
+    "been",
+    "did",
+    "does",
+    "do",
+    "has",
+    "have",
+    "had",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "may",
+    "might",
+    "must",
+    "shall",
+    "kind",
+    "type",
+    "sort",
+}
+# "Who founded ...", "What makes ..." (but not "What role did ...": a noun, so a category)
+_RELATION_VERB = re.compile(
+    r"^\W*(?:who\s+(?P<who>[a-z]\w*)|what\s+(?P<what>[a-z]\w*)\s+(?P<next>\w+))\b", re.I
+)
+_RELATION_ATTR = re.compile(  # "What is the population of ..."
+    r"\b(?:who|what)\s+(?:is|was|are|were)\s+the\s+(?P<words>(?:[\w-]+\s+){1,3}?)of\b", re.I
+)
+_RELATION_OWNED = re.compile(r"\b\w+['\u2019]s\s+(?P<word>[a-z][\w-]*)")  # "X's predecessor"
+
+
+def relation_terms(question: str) -> list[str]:
+    """Words naming the relation a question asks about, which evidence must mention.
+
+    "Who founded X?" asks about founding, "What is the population of X?" about population,
+    "Who was X's predecessor?" about a predecessor. A sentence about X that never mentions
+    the relation is not an answer, however well it matches X. Category words ("which
+    country") are not relations: the answer names a country without saying "country".
+    """
+    words: list[str] = []
+    if verb := _RELATION_VERB.search(question):
+        word = verb["who"] or verb["what"]
+        noun_phrase = verb["what"] and verb["next"].lower() in _AUXILIARY | {"of"}
+        if word.lower() not in _AUXILIARY | _GENERIC_HEADS and not noun_phrase:
+            words.append(word)
+    if attr := _RELATION_ATTR.search(question):
+        named = [w for w in attr["words"].split() if w.lower() not in _GENERIC_HEADS]
+        if not named:  # "the name of the disputed line": the relation is what follows
+            after = question[attr.end() :].split()[:4]
+            named = [w.strip("?,.") for w in after if w.lower() not in {"the", "a", "an"}]
+        words.extend(named)
+    if owned := _RELATION_OWNED.search(question):
+        words.append(owned["word"])
+    return [w for w in words if analyze(w)]
+
+
 def question_type(question: str) -> QuestionType:
     """Classify what the question asks for, from its wording."""
     for kind, pattern in _TYPE_PATTERNS:
@@ -269,6 +333,7 @@ class ExtractiveAnswerer:
         )
         total = float(weights.sum())
         kind = question_type(query)
+        relation = relation_terms(query)
         scored = []
         for sentence, similarity in zip(sentences, dense, strict=True):
             lexical = _overlap(
@@ -280,7 +345,31 @@ class ExtractiveAnswerer:
                 score *= _UNTYPED_PENALTY
             scored.append(Scored(sentence, float(similarity), lexical, typed, score))
         scored.sort(key=lambda s: (-s.score, s.sentence.rank, s.sentence.start))
+        if relation:
+            head = [self._check_relation(relation, s) for s in scored[:_RELATION_CHECKED]]
+            scored = sorted(
+                head + scored[_RELATION_CHECKED:],
+                key=lambda s: (-s.score, s.sentence.rank, s.sentence.start),
+            )
         return scored
+
+    def _check_relation(self, relation: list[str], scored: Scored) -> Scored:
+        """Penalise evidence that never mentions the asked-about relation.
+
+        A near-synonym counts ("implicated" for "accused" passes, "disrupted" for "founded"
+        does not), judged by word-embedding similarity.
+        """
+        text = f"{scored.sentence.context} {scored.sentence.text}"
+        stems = set(analyze(text))
+        missing = [w for w in relation if not any(_has(t, stems) for t in analyze(w))]
+        if len(missing) < len(relation):
+            return scored
+        words = sorted({w for w in re.findall(r"[^\W\d_]{3,}", text)})
+        if words:
+            vectors = self.embedder.encode([*missing, *words])
+            if float((vectors[len(missing) :] @ vectors[: len(missing)].T).max()) >= _SYNONYM:
+                return scored
+        return replace(scored, score=scored.score * _RELATION_PENALTY)
 
     def _citation(self, n: int, scored: Scored) -> Citation:
         s = scored.sentence
