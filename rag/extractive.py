@@ -35,7 +35,8 @@ _LEXICAL_WEIGHT = 0.4
 _UNTYPED_PENALTY = 0.5  # a "when" question's evidence must hold a date to answer it
 _CONTEXT_WEIGHT = 0.5  # terms found only in the antecedent sentence count half
 _RELATION_PENALTY = 0.7  # "Who founded X?" answered by a sentence that never says "founded"
-_RELATION_CHECKED = 5  # best sentences checked for the relation (each costs a small embedding)
+_PRESELECT = 8  # sentences embedded per question (the rest are ranked lexically out)
+_RELATION_CHECKED = 3  # best sentences checked for the relation (each costs a small embedding)
 _SYNONYM = 0.5  # word-embedding similarity that counts as naming the same relation
 _FOCUS_WEIGHT = 2.0  # the word right after "what/which/who": what the question is about
 _ANAPHOR = re.compile(
@@ -318,12 +319,15 @@ class ExtractiveAnswerer:
         )
 
     def rank_sentences(self, query: str, passages: Sequence[Document]) -> list[Scored]:
-        """Candidate sentences of ``passages``, best evidence first."""
+        """Candidate sentences of ``passages``, best evidence first.
+
+        Every sentence is scored lexically; only the most promising ones (lexical score plus
+        their passage's dense similarity) are embedded, which keeps an answer's cost flat
+        however long the passages are.
+        """
         sentences = _sentences(passages)
         if not sentences:
             return []
-        vectors = self.embedder.encode([query, *(s.text for s in sentences)])
-        dense = vectors[1:] @ vectors[0]
         terms = list(dict.fromkeys(analyze(query)))
         focus = focus_term(query)
         weights = (
@@ -334,42 +338,63 @@ class ExtractiveAnswerer:
         total = float(weights.sum())
         kind = question_type(query)
         relation = relation_terms(query)
-        scored = []
-        for sentence, similarity in zip(sentences, dense, strict=True):
+        known = [d.metadata.get("dense_score") for d in passages]
+        floor = min((x for x in known if x is not None), default=0.0)
+        prelim = []
+        for sentence in sentences:
             lexical = _overlap(
                 terms, weights, total, analyze(sentence.text), analyze(sentence.context)
             )
             typed = kind is QuestionType.OTHER or bool(fitting(query, kind, sentence.text))
+            passage_dense = sentence.doc.metadata.get("dense_score")
+            guess = _DENSE_WEIGHT * (floor if passage_dense is None else passage_dense)
+            guess += _LEXICAL_WEIGHT * lexical
+            prelim.append((guess * (1.0 if typed else _UNTYPED_PENALTY), sentence, lexical, typed))
+        prelim.sort(key=lambda item: -item[0])
+        prelim = prelim[:_PRESELECT]
+        vectors = self.embedder.encode([query, *(item[1].text for item in prelim)])
+        dense = vectors[1:] @ vectors[0]
+        scored = []
+        for (_, sentence, lexical, typed), similarity in zip(prelim, dense, strict=True):
             score = _DENSE_WEIGHT * float(similarity) + _LEXICAL_WEIGHT * lexical
             if not typed:
                 score *= _UNTYPED_PENALTY
             scored.append(Scored(sentence, float(similarity), lexical, typed, score))
         scored.sort(key=lambda s: (-s.score, s.sentence.rank, s.sentence.start))
         if relation:
-            head = [self._check_relation(relation, s) for s in scored[:_RELATION_CHECKED]]
+            head = self._check_relation(relation, scored[:_RELATION_CHECKED])
             scored = sorted(
                 head + scored[_RELATION_CHECKED:],
                 key=lambda s: (-s.score, s.sentence.rank, s.sentence.start),
             )
         return scored
 
-    def _check_relation(self, relation: list[str], scored: Scored) -> Scored:
+    def _check_relation(self, relation: list[str], head: list[Scored]) -> list[Scored]:
         """Penalise evidence that never mentions the asked-about relation.
 
         A near-synonym counts ("implicated" for "accused" passes, "disrupted" for "founded"
-        does not), judged by word-embedding similarity.
+        does not), judged by word-embedding similarity in one small batch.
         """
-        text = f"{scored.sentence.context} {scored.sentence.text}"
-        stems = set(analyze(text))
-        missing = [w for w in relation if not any(_has(t, stems) for t in analyze(w))]
-        if len(missing) < len(relation):
-            return scored
-        words = sorted({w for w in re.findall(r"[^\W\d_]{3,}", text)})
-        if words:
-            vectors = self.embedder.encode([*missing, *words])
-            if float((vectors[len(missing) :] @ vectors[: len(missing)].T).max()) >= _SYNONYM:
-                return scored
-        return replace(scored, score=scored.score * _RELATION_PENALTY)
+        pending: list[tuple[int, list[str], list[str]]] = []  # (index, missing, words)
+        for i, item in enumerate(head):
+            text = f"{item.sentence.context} {item.sentence.text}"
+            stems = set(analyze(text))
+            missing = [w for w in relation if not any(_has(t, stems) for t in analyze(w))]
+            if len(missing) == len(relation):
+                words = {w for w in re.findall(r"[^\W\d_]{3,}", text) if analyze(w)}
+                pending.append((i, missing, sorted(words)))
+        if not pending:
+            return head
+        vocabulary = sorted({w for _, missing, words in pending for w in (*missing, *words)})
+        vectors = dict(zip(vocabulary, self.embedder.encode(vocabulary), strict=True))
+        out = list(head)
+        for i, missing, words in pending:
+            best = max(
+                (float(vectors[m] @ vectors[w]) for m in missing for w in words), default=0.0
+            )
+            if best < _SYNONYM:
+                out[i] = replace(head[i], score=head[i].score * _RELATION_PENALTY)
+        return out
 
     def _citation(self, n: int, scored: Scored) -> Citation:
         s = scored.sentence
