@@ -24,7 +24,7 @@ from rag.chunking import chunk_text
 from rag.cleaning import CleanDocument, clean
 from rag.embeddings import Embedder
 from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError, RagError
-from rag.index import ChunkRecord, FileEntry, IndexDir, Manifest, now_iso
+from rag.index import ChunkRecord, FileEntry, IndexDir, Manifest, check_inventory, now_iso
 from rag.keyword import KeywordIndex
 from rag.loaders import SkipFile, discover, file_digest, load
 from rag.settings import Settings
@@ -73,6 +73,7 @@ def ingest(
     with root.writing():
         prev_gen, prev = _previous(root)
         compatible = prev is not None and not rebuild and _compatible(prev, settings, embedder)
+        log.info("phase reading: scanning %s", corpus)
         scan = _scan(corpus, prev if compatible else None, settings, progress)
         present = set(scan.changed) | set(scan.unchanged)
         removed = sorted(set(prev.files) - present) if prev else []
@@ -105,6 +106,7 @@ def ingest(
                 counts = _build(
                     gen, scan, prev_gen, prev, compatible, settings, embedder, cache, progress
                 )
+                log.info("phase publishing: %s", gen.name)
                 root.publish(gen)
             finally:
                 if cache is not None:
@@ -123,7 +125,10 @@ def ingest(
 def _previous(root: IndexDir) -> tuple[Path | None, Manifest | None]:
     try:
         gen = root.current()
-        return (gen, root.read_manifest(gen)) if gen else (None, None)
+        if gen is None:
+            return None, None
+        check_inventory(gen)  # never extend a damaged generation: rebuild instead
+        return gen, root.read_manifest(gen)
     except (IndexDamagedError, IndexMismatchError) as exc:
         log.warning("ignoring the previous index, it will be rebuilt: %s", exc)
         return None, None
@@ -228,6 +233,7 @@ def _build(
         if cache is not None and missing:
             by_hash.update(cache.get(sorted(missing)))
         to_embed = sorted({text for h, text in missing.items() if h not in by_hash})
+        log.info("phase embedding: %d texts", len(to_embed))
         if progress:
             progress("embedding", 0, len(to_embed))
         vectors = embedder.encode(
@@ -237,12 +243,14 @@ def _build(
         if cache is not None and computed:
             cache.put(computed)
         by_hash.update(computed)
+        log.info("phase writing: %d new and %d stale chunks", len(new), len(stale))
         if stale:
             store.delete(stale)
         _add(store, new, by_hash, files, scan.changed, progress)
     finally:
         store.close()
 
+    log.info("phase keyword: indexing %d chunks", sum(len(e.chunks) for e in files.values()))
     KeywordIndex.build(_keyword_texts(files, scan.changed, docs_dir)).save(gen / "bm25")
     manifest = Manifest(
         embedding={**_embedding_id(settings, embedder), "dim": embedder.dimension},

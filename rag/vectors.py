@@ -48,13 +48,19 @@ class ChromaVectors:
 
     @contextmanager
     def _calling(self) -> Iterator[None]:
-        """A server that went away is a :class:`BackendError` that says which setting to check."""
-        if not self.remote:
-            yield
-            return
+        """Store failures as errors a user can act on.
+
+        A server that went away is a :class:`BackendError` that says which setting to check;
+        an embedded store that fails to read its own files is damaged.
+        """
         try:
             yield
         except Exception as exc:
+            if not self.remote:
+                raise IndexDamagedError(
+                    f"index is damaged: the vector store cannot be read "
+                    f"({type(exc).__name__}: {str(exc)[:200]}); run `rag ingest --rebuild`"
+                ) from exc
             raise BackendError(
                 f"cannot use the Chroma server at {self.url} (RAG_CHROMA_URL): "
                 f"{type(exc).__name__}: {exc}; check that it is running"
