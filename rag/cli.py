@@ -70,7 +70,6 @@ def main(verbose: int) -> None:
     """Offline question answering over your documents, with citations."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(max(level, logging.INFO))  # it forces itself to DEBUG
 
 
 @main.command("ingest")
