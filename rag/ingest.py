@@ -75,6 +75,10 @@ def ingest(
         compatible = prev is not None and not rebuild and _compatible(prev, settings, embedder)
         log.info("phase reading: scanning %s", corpus)
         scan = _scan(corpus, prev if compatible else None, settings, progress)
+        changes = compatible and (scan.changed or set(prev.files) - set(scan.unchanged))
+        if changes and not _readable(prev_gen, prev, settings):  # extend only a healthy store
+            prev_gen, prev, compatible = None, None, False
+            scan = _scan(corpus, None, settings, progress)
         present = set(scan.changed) | set(scan.unchanged)
         removed = sorted(set(prev.files) - present) if prev else []
         if not present:
@@ -120,6 +124,24 @@ def ingest(
     return IngestSummary(
         **summary, **counts, seconds=time.perf_counter() - started, index_path=str(gen)
     )
+
+
+def _readable(gen: Path, manifest: Manifest, settings: Settings) -> bool:
+    """Whether the vector store of ``gen`` opens and counts what its manifest lists."""
+    if manifest.vectors.get("kind") == "server":
+        return True  # a server's health is the server's business; errors surface as such
+    try:
+        store = ChromaVectors.embedded(gen / "chroma", create=False)
+        try:
+            healthy = store.count() == manifest.chunk_count
+        finally:
+            store.close()
+    except IndexDamagedError as exc:
+        log.warning("the previous vector store is damaged, rebuilding: %s", exc)
+        return False
+    if not healthy:
+        log.warning("the previous vector store does not match its manifest, rebuilding")
+    return healthy
 
 
 def _previous(root: IndexDir) -> tuple[Path | None, Manifest | None]:
@@ -175,7 +197,8 @@ def _scan(
             if entry and entry.sha256 == sha:
                 scan.unchanged.append(source)
                 continue
-            scan.changed[source] = clean(load(path, source, data, sha))
+            raw = load(path, source, data, sha, timeout=settings.file_timeout)
+            scan.changed[source] = clean(raw)
         except SkipFile as exc:
             scan.skipped.append(SkippedFile(source, str(exc)))
         except FileNotFoundError:
@@ -412,6 +435,11 @@ def _reusable_vectors(
             return {}
     try:
         found = source.vectors(sorted(set(old_by_hash.values())))
+    except IndexDamagedError as exc:
+        if source is store:
+            raise
+        log.warning("not reusing vectors of the previous, damaged store: %s", exc)
+        found = {}
     finally:
         if source is not store:
             source.close()

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import multiprocessing
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rag.types import SkippedFile
 
@@ -111,8 +113,14 @@ def file_digest(path: Path, max_bytes: int) -> tuple[bytes, str]:
     return data, hashlib.sha256(data).hexdigest()
 
 
-def load(path: Path, source: str, data: bytes, sha256: str) -> RawDocument:
-    """Turn one file's bytes into a :class:`RawDocument`, or raise :class:`SkipFile`."""
+def load(
+    path: Path, source: str, data: bytes, sha256: str, *, timeout: float | None = None
+) -> RawDocument:
+    """Turn one file's bytes into a :class:`RawDocument`, or raise :class:`SkipFile`.
+
+    PDFs are parsed in a child process when ``timeout`` is given: a hostile or pathological
+    PDF can keep a pure-Python parser busy for minutes, and only a process can be stopped.
+    """
     if not data.strip():
         raise SkipFile("empty file")
     kind = KINDS[path.suffix.lower()]
@@ -120,7 +128,7 @@ def load(path: Path, source: str, data: bytes, sha256: str) -> RawDocument:
     title = ""
     metadata: dict[str, str] = {}
     if kind == "pdf":
-        parts, title, metadata = _load_pdf(data)
+        parts, title, metadata = _isolated(_load_pdf, data, timeout) if timeout else _load_pdf(data)
     elif kind == "html":
         parts, title, metadata = _load_html(decode_text(data))
     else:
@@ -159,13 +167,15 @@ def decode_text(data: bytes) -> str:
         if data.startswith(magic):
             raise SkipFile(f"binary file ({what}), not text")
     sample = data[:65536]
-    if b"\x00" not in sample:
+    # Valid UTF-8 with only a sprinkling of NUL/control bytes is text with junk in it (cleaning
+    # strips the junk); UTF-16 without a BOM is mostly NULs and goes to detection below.
+    if sample.count(b"\x00") <= 0.1 * len(sample):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:
-            if len(_CONTROL.findall(sample)) > 0.3 * len(sample):
+            if len(_CONTROL.findall(sample)) > 0.1 * len(sample):
                 raise SkipFile("binary file (mostly control bytes), not text")
             return text
     from charset_normalizer import from_bytes
@@ -293,6 +303,47 @@ _HTML_BLOCKS = [
     "hr",
     "address",
 ]
+
+
+def _isolated(parse: Any, data: bytes, timeout: float) -> Any:
+    """Run ``parse(data)`` in a forked child, killed after ``timeout`` seconds.
+
+    Fork (not spawn) keeps the start cost to milliseconds; the child only runs the parser.
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_run_child, args=(parse, data, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            raise SkipFile(
+                f"parsing took longer than {timeout:g} s (a malformed or hostile file?); "
+                "raise RAG_FILE_TIMEOUT to allow more"
+            )
+        try:
+            ok, value = receiver.recv()
+        except EOFError:
+            raise SkipFile("the parser crashed on this file") from None
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+        receiver.close()
+    if not ok:
+        raise SkipFile(value)
+    return value
+
+
+def _run_child(parse: Any, data: bytes, sender: Any) -> None:
+    try:
+        result = (True, parse(data))
+    except SkipFile as exc:
+        result = (False, str(exc))
+    except BaseException as exc:  # noqa: BLE001 - report, whatever it is, to the parent
+        result = (False, f"unreadable file ({type(exc).__name__}: {str(exc)[:200]})")
+    sender.send(result)
+    sender.close()
 
 
 def _load_pdf(data: bytes) -> tuple[list[tuple[str, int | None]], str, dict[str, str]]:

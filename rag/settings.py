@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(
         40, ge=0, le=1000, description="Tokens of whole sentences repeated from the chunk before."
     )
-    max_file_mb: float = Field(100.0, gt=0, description="Larger files are skipped at ingest.")
+    max_file_mb: float = Field(
+        20.0, gt=0, description="Larger files are skipped at ingest, before being read."
+    )
     file_timeout: float = Field(
         60.0, gt=0, description="Seconds one file may take to parse (guards against PDF loops)."
     )

