@@ -332,7 +332,14 @@ def _translate(exc: Exception, settings: Settings) -> Exception:
     ):
         return BackendError(f"{where} refused the API key: set RAG_OPENAI_API_KEY")
     if isinstance(exc, lc.ModelNotFoundError) or status == 404:
-        return BackendError(f"{where} has no model '{spec.model}': fix RAG_LLM")
+        offered = ""
+        if spec.kind == "openai" and settings.openai_base_url:
+            key = settings.openai_api_key
+            names = openai_models(
+                settings.openai_base_url.rstrip("/"), key.get_secret_value() if key else None
+            )
+            offered = f" (it offers: {', '.join(names)})" if names else ""
+        return BackendError(f"{where} has no model '{spec.model}'{offered}: fix RAG_LLM")
     if isinstance(exc, lc.ContextOverflowError):
         return BackendError(
             f"the passages do not fit the context window of {spec}: lower RAG_TOP_K or "

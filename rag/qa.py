@@ -225,8 +225,9 @@ class QA:
         started = time.perf_counter()
         question = validate_question(state.get("question"), self.settings.max_question_chars)
         history = state.get("history") or []
-        if history and self.generative:
-            query = rewrite_with_llm(self.chat_model(), question, history, guard=self._guard)
+        if self.generative:
+            model = self.chat_model()  # a misconfigured backend fails here, before any work
+            query = rewrite_with_llm(model, question, history, guard=self._guard)
         else:
             query = rewrite(question, history)
         return {**state, "question": question, "query": query, "started": started}
@@ -243,7 +244,7 @@ class QA:
         return self._finish(answer, state["passages"], state["started"])
 
     def _generative_answerer(self) -> GenerativeAnswerer:
-        model = self.chat_model()  # first: a misconfigured backend fails before any work
+        model = self.chat_model()
         reader = self.reader()
         spec = self.backend
         name = str(spec) if not spec.extractive else f"chat:{model._llm_type}"

@@ -141,7 +141,7 @@ def test_refusals_are_recognised(text, cited, refusal):
     assert is_refusal(text, cited=cited) is refusal
 
 
-# -- the checker ------------------------------------------------------------------------------------
+# -- the checker ---------------------------------------------------------------------------------
 def test_a_cited_answer_gets_the_supporting_sentence_as_quote(checker):
     checked = checker.check("The bridge opened in 1931[1]. Trams stopped in 1971 [2].", passages())
     assert checked.supported and not checked.abstained and not checked.attached
@@ -201,7 +201,11 @@ def test_one_unsupported_sentence_flags_the_whole_answer(checker):
 
 
 def test_the_refusal_sentence_abstains_with_no_citations(checker):
-    for raw in (ABSTAIN_TEXT, f"{ABSTAIN_TEXT} [2]", "<p>The documents do not answer this question.</p>"):
+    for raw in (
+        ABSTAIN_TEXT,
+        f"{ABSTAIN_TEXT} [2]",
+        "<p>The documents do not answer this question.</p>",
+    ):
         checked = checker.check(raw, passages())
         assert checked.abstained and checked.text == ABSTAIN_TEXT and checked.citations == []
 
