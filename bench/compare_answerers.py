@@ -87,8 +87,13 @@ def main() -> None:
             started = time.perf_counter()
             base_url = stack.enter_context(llama_server(gguf))
             print(f"llama.cpp server at {base_url} ({time.perf_counter() - started:.1f} s)")
-        settings = base.model_copy(
-            update={"llm": args.llm, "openai_base_url": base_url, "llm_timeout": args.timeout}
+        settings = Settings(
+            **{
+                **base.model_dump(),
+                "llm": args.llm,
+                "openai_base_url": base_url,
+                "llm_timeout": args.timeout,
+            }
         )
         embedder = Embedder()
         extractive = stack.enter_context(QA(base, embedder=embedder))

@@ -52,6 +52,7 @@ _SCRIPT = re.compile(
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _TAG = re.compile(r"</?\s*[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?\s*>|<\s*[a-zA-Z][\w:-]*\s[^<>]*\Z")
 _URL = re.compile(r"(?:\b[a-zA-Z][a-zA-Z0-9+.-]*://|\bwww\.|\bdata:)[^\s<>\"')\]]+")
+_PLACEHOLDER = re.compile(r"\[\s*(?:n|m|k|x|N|number|source)\s*\]")  # "[n]" copied from the prompt
 _SPACES = re.compile(r"[ \t]{2,}")
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([.,;:!?](?:\s|$))")
 
@@ -88,6 +89,7 @@ def sanitize(text: str, allowed_urls: Sequence[str] = ()) -> str:
     text = _TAG.sub(" ", text)
     text = re.sub(r"<\s*/?\s*[a-zA-Z][\w:-]*\s*\Z", "", text)  # a tag cut off by the length cap
     text = _URL.sub(lambda m: m[0] if m[0].rstrip(".,;:") in allowed else " ", text)
+    text = _PLACEHOLDER.sub(" ", text)
     return tidy(text)
 
 
@@ -367,7 +369,8 @@ class CitationChecker:
             wanted = _numbers(sentence)
             for j in range(len(evidence)):
                 lexical = (
-                    sum(w for t, w in zip(terms, weights, strict=True) if _has(t, stems[j])) / total
+                    sum(w for t, w in zip(terms, weights, strict=True) if stems_match(t, stems[j]))
+                    / total
                     if total > 0
                     else 0.0
                 )
@@ -450,7 +453,7 @@ def _numbers(text: str) -> set[str]:
     return {m[0].replace(",", "").rstrip(".") for m in _NUMBER.finditer(strip_markers(text))}
 
 
-def _has(term: str, words: set[str]) -> bool:
+def stems_match(term: str, words: set[str]) -> bool:
     """Stems match when equal or when one extends the other ("recogn"/"recognit")."""
     if term in words:
         return True

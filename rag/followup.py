@@ -21,6 +21,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from rag.citations import stems_match
 from rag.errors import RagError
 from rag.keyword import analyze
 from rag.prompts import rewrite_messages
@@ -102,7 +103,7 @@ def rewrite(question: str, history: Sequence[Any]) -> str:
     return f"{question.rstrip()} ({' '.join(carried)})"
 
 
-#: A rewrite may add the conversation's terms but must keep most of the follow-up's own.
+#: A rewrite may replace references with what they refer to, but must keep the question's own terms.
 _KEEP_SHARE = 0.5
 _MAX_GROWTH = 400  # characters a rewrite may add: longer output is an answer, not a question
 
@@ -129,7 +130,7 @@ def rewrite_with_llm(
         return rewrite(question, history)
     content = reply.content if isinstance(reply.content, str) else str(reply.content)
     candidate = clean_rewrite(content)
-    if candidate and _keeps_question(question, candidate):
+    if candidate and _keeps_question(question, candidate, turns[-1][0]):
         return candidate
     log.info("discarding the model's rewrite %r of %r: using the rule", content[:200], question)
     return rewrite(question, history)
@@ -155,14 +156,24 @@ _QUESTION_START = re.compile(
 )
 
 
-def _keeps_question(question: str, candidate: str) -> bool:
-    """A rewrite is a question that keeps most of the follow-up's own terms."""
+def _keeps_question(question: str, candidate: str, previous: str) -> bool:
+    """A rewrite is a question that keeps the follow-up's own terms.
+
+    Most of them (a reference like "that ceremony" may be replaced by what it refers to),
+    and at least half of those the previous question lacks: a small model's commonest failure
+    is to repeat the previous question, which would search for the old topic again.
+    """
     if len(candidate) > len(question) + _MAX_GROWTH:
         return False
     if not candidate.rstrip().endswith("?") and not _QUESTION_START.match(candidate):
         return False  # an answer ("Asadullah Khaleed was defense minister."), not a question
     own = set(analyze(question))
-    if not own:
-        return True
     kept = set(analyze(candidate))
-    return len(own & kept) / len(own) >= _KEEP_SHARE
+    new = own - set(analyze(previous))
+    return _share(own, kept) >= _KEEP_SHARE and _share(new, kept) >= _KEEP_SHARE
+
+
+def _share(terms: set[str], kept: set[str]) -> float:
+    if not terms:
+        return 1.0
+    return sum(stems_match(t, kept) for t in terms) / len(terms)

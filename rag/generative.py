@@ -105,7 +105,9 @@ class GenerativeAnswerer:
             checked.support,
         )
         if checked.abstained:
-            yield self._abstain(question, query, score, reason="model refused", raw=cleaner.raw)
+            yield self._abstain(
+                question, query, score, reason="model refused", raw=cleaner.raw, seconds=generated
+            )
             return
         yield Answer(
             text=checked.text,
@@ -120,7 +122,14 @@ class GenerativeAnswerer:
         )
 
     def _abstain(
-        self, question: str, query: str, score: float, *, reason: str, raw: str = ""
+        self,
+        question: str,
+        query: str,
+        score: float,
+        *,
+        reason: str,
+        raw: str = "",
+        seconds: float | None = None,
     ) -> Answer:
         log.info("abstaining (%s): %r", reason, raw[:200] if raw else question)
         return Answer(
@@ -130,4 +139,5 @@ class GenerativeAnswerer:
             query=query,
             score=round(score, 4),
             answerer=self.name,
+            timings={} if seconds is None else {"generate": round(seconds, 4)},
         )

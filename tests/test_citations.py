@@ -74,6 +74,7 @@ def assert_valid(checked) -> None:
         ("Opened in 1931, see https://evil.example/a?b=c [1]", "evil", "Opened in 1931, see"),
         ("Opened in 1931 <!-- hidden http://evil.example --> [1]", "hidden", "1931 [1]"),
         ("Opened in 1931 [1] <img src=http://evil.example/x", "evil", "Opened in 1931 [1]"),
+        ("The [n] bridge opened in 1931 [m] [1]", "[n]", "The bridge opened in 1931 [1]"),
     ],
 )
 def test_unsafe_markup_and_outside_links_are_stripped(raw, gone, kept):

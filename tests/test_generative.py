@@ -242,6 +242,14 @@ def test_an_answer_instead_of_a_rewrite_falls_back_to_the_rule(session):
     assert "Ghani" in result.query
 
 
+def test_a_rewrite_that_repeats_the_previous_question_falls_back_to_the_rule(session):
+    # what SmolLM2-135M actually wrote for this conversation
+    history = [("Who did Ghani choose as the next interior minister?", "Amrullah Saleh [1]")]
+    qa, _ = session("Who did Amrullah Saleh choose as the next interior minister?", ABSTAIN_TEXT)
+    result = qa.ask("And who was defense minister?", history=history)
+    assert result.query == rewrite("And who was defense minister?", history)
+
+
 def test_a_failing_model_falls_back_to_the_rule(tmp_path):
     from langchain_openai import ChatOpenAI
 

@@ -150,7 +150,7 @@ def test_hf_needs_a_local_path(tmp_path):
 
 def test_misconfiguration_surfaces_through_qa_before_any_work(shipped, embedder):
     url = f"http://127.0.0.1:{closed_port()}/v1"
-    settings = shipped.model_copy(update={"llm": "openai:x", "openai_base_url": url})
+    settings = changed(shipped, llm="openai:x", openai_base_url=url)
     with QA(settings, embedder=embedder) as qa:
         with pytest.raises(BackendError, match=url):
             qa.ask("Who won the 2018 FIFA World Cup?")  # even a question it would abstain on
@@ -169,6 +169,11 @@ def test_misconfiguration_in_the_cli_is_one_line_naming_the_setting(shipped):
     assert done.returncode == 1
     assert "RAG_OPENAI_BASE_URL" in done.stderr and "Traceback" not in done.stderr
     assert done.stderr.count("error:") == 1 and done.stdout == ""
+
+
+def changed(settings: Settings, **changes) -> Settings:
+    """A validated copy (``model_copy`` would skip validation, leaving secrets as str)."""
+    return Settings(**{**settings.model_dump(), **changes})
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:
@@ -198,13 +203,12 @@ def server(gguf) -> str:
 
 @pytest.fixture
 def llm_settings(shipped, server) -> Settings:
-    return shipped.model_copy(
-        update={
-            "llm": f"openai:{ALIAS}",
-            "openai_base_url": server,
-            "openai_api_key": KEY,
-            "llm_timeout": 120.0,
-        }
+    return changed(
+        shipped,
+        llm=f"openai:{ALIAS}",
+        openai_base_url=server,
+        openai_api_key=KEY,
+        llm_timeout=120.0,
     )
 
 
@@ -251,7 +255,7 @@ def test_follow_up_rewrite_with_the_real_model(llm_settings, embedder):
 
 @pytest.mark.slow
 def test_a_refused_key_names_the_setting(llm_settings):
-    wrong = llm_settings.model_copy(update={"openai_api_key": "wrong"})
+    wrong = changed(llm_settings, openai_api_key="wrong")
     with pytest.raises(BackendError, match="RAG_OPENAI_API_KEY"):
         make_chat_model(wrong)
 
@@ -291,7 +295,7 @@ def test_ask_function_and_cli_with_the_server(llm_settings, server):
 # -- a local transformers model (hf:) -------------------------------------------------------------
 @pytest.mark.slow
 def test_hf_backend_loads_the_gguf_with_transformers_and_answers(gguf, shipped, embedder):
-    settings = shipped.model_copy(update={"llm": f"hf:{gguf}"})
+    settings = changed(shipped, llm=f"hf:{gguf}")
     model = make_chat_model(settings, max_tokens=48)  # the real factory, a short cap for time
     assert type(model).__name__ == "ChatHuggingFace"
     with QA(settings, embedder=embedder, chat_model=model) as qa:
