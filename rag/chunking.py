@@ -93,6 +93,8 @@ def chunk_text(
         size = sum(u.tokens for u in current)
         if current and size + unit.tokens > chunk_size:
             current = flush(carry=True)
+            while current and sum(u.tokens for u in current) + unit.tokens > chunk_size:
+                current.pop(0)  # the overlap must leave room for the unit that follows
         elif current and unit.paragraph != current[-1].paragraph and size >= chunk_size // 2:
             # Prefer to end a well-filled chunk at a paragraph break rather than mid-paragraph.
             rest = _paragraph_tokens(units, i)
