@@ -110,7 +110,7 @@ def test_mixed_bad_folder_is_indexed_with_a_reason_for_every_skipped_file(
             ),
             "zz-gone.txt": "This file is deleted while the corpus is read.",
         },
-        file_timeout=2,
+        file_timeout=8,
     )
     big = settings.corpus_dir / "big.txt"
     with open(big, "wb") as handle:
@@ -138,7 +138,7 @@ def test_mixed_bad_folder_is_indexed_with_a_reason_for_every_skipped_file(
             "big.txt": "over the 20 MB limit",
             "locked.pdf": "encrypted PDF",
             "scanned.pdf": "no extractable text",
-            "slow.pdf": "longer than 2 s",
+            "slow.pdf": "longer than 8 s",
             "archive.zip": "unsupported file type",
             "link.txt": "outside the corpus",
             "zz-gone.txt": "disappeared",
