@@ -17,6 +17,8 @@ import string
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from rag.types import Citation
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = frozenset(string.punctuation)
 _MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
@@ -128,6 +130,82 @@ def quotes_overlap(quote: str, support: str) -> bool:
     """
     a, b = squash(quote), squash(support)
     return bool(a and b) and (a in b or b in a)
+
+
+# -- citations ----------------------------------------------------------------------------------
+def evidence_hits(
+    source: str, text: str, *, sources: Sequence[str] = (), supports: Sequence[str] = ()
+) -> list[bool]:
+    """Which expected items a passage holds: each support quote, or else each source.
+
+    With support quotes, a passage holds one when it contains the quote (whitespace-
+    insensitive) and comes from an expected source, if any is named. Without them, a passage
+    holds an expected source when it comes from that document.
+    """
+    if supports:
+        right_source = not sources or source in sources
+        return [right_source and contains_quote(text, s) for s in supports]
+    return [source == s for s in sources]
+
+
+def unique_citations(citations: Sequence[Citation]) -> list[Citation]:
+    """Citations with duplicates (same source and span) counted once."""
+    return list({(c.source, c.start, c.end): c for c in citations}.values())
+
+
+def support_cited(
+    citations: Sequence[Citation], *, sources: Sequence[str] = (), supports: Sequence[str] = ()
+) -> float:
+    """1.0 when some cited passage holds the expected evidence (see :func:`evidence_hits`)."""
+    return float(
+        any(
+            any(evidence_hits(c.source, c.passage, sources=sources, supports=supports))
+            for c in citations
+        )
+    )
+
+
+def citation_precision(
+    citations: Sequence[Citation], *, sources: Sequence[str] = (), supports: Sequence[str] = ()
+) -> float:
+    """Cited passages that hold the expected evidence / all cited passages (0 when none)."""
+    unique = unique_citations(citations)
+    if not unique:
+        return 0.0
+    holding = sum(
+        any(evidence_hits(c.source, c.passage, sources=sources, supports=supports)) for c in unique
+    )
+    return holding / len(unique)
+
+
+def support_in_quotes(
+    citations: Sequence[Citation], *, sources: Sequence[str] = (), supports: Sequence[str] = ()
+) -> float:
+    """1.0 when a cited quote itself is the support (one holds the other).
+
+    Stricter than :func:`support_cited`, which accepts the support anywhere in the passage.
+    """
+    return float(
+        any(
+            (not sources or c.source in sources) and quotes_overlap(c.quote, s)
+            for c in citations
+            for s in supports
+        )
+    )
+
+
+def citation_verified(citation: Citation, document_text: str, answer_text: str) -> bool:
+    """Whether a citation can be trusted as it stands.
+
+    Its quote must be exactly ``document_text[start:end]``, lie inside its passage, and the
+    answer must carry its ``[n]`` marker.
+    """
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer_text)}
+    return (
+        document_text[citation.start : citation.end] == citation.quote
+        and citation.quote in citation.passage
+        and citation.n in markers
+    )
 
 
 # -- aggregation ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from rag.index import IndexDir, now_iso
 from rag.qa import QA, validate_question
 from rag.retrieval import Fusion, HybridRetriever, to_passage
 from rag.settings import Settings
-from rag.types import Answer, Passage
+from rag.types import Answer, Citation, Passage
 
 log = logging.getLogger(__name__)
 
@@ -349,12 +349,8 @@ def _one(
     return _score(qa, q, answer, passages, ks, latency, error, answers=answers)
 
 
-def _matches(q: Question, passage_source: str, text: str) -> list[bool]:
-    """Which expected items (support quotes, else sources) a passage or citation holds."""
-    if q.supports:
-        right_source = not q.sources or passage_source in q.sources
-        return [right_source and m.contains_quote(text, s) for s in q.supports]
-    return [passage_source == s for s in q.sources]
+def _matches(q: Question, source: str, text: str) -> list[bool]:
+    return m.evidence_hits(source, text, sources=q.sources, supports=q.supports)
 
 
 def _score(
@@ -400,8 +396,8 @@ def _score(
             passed["f1"] = scores["f1"] >= F1_PASS
             passed["containment"] = scores["containment"] == 1.0
             passed["answered"] = not abstained
-            if expected and not abstained:
-                _citation_scores(q, citations, scores, passed)
+            if expected and not abstained and answer is not None:
+                _citation_scores(q, answer.citations, scores, passed)
         else:
             passed["abstained"] = abstained
     return QuestionResult(
@@ -437,14 +433,13 @@ def _score(
 
 
 def _citations(qa: QA, answer: Answer) -> list[dict[str, Any]]:
-    """Each citation, checked against its source document and the answer's markers."""
-    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    """Each citation as recorded in the report, checked against its source document."""
     out = []
     for c in answer.citations:
         try:
-            exact = qa.document_text(c.source)[c.start : c.end] == c.quote
+            verified = m.citation_verified(c, qa.document_text(c.source), answer.text)
         except (KeyError, OSError):
-            exact = False
+            verified = False
         out.append(
             {
                 "n": c.n,
@@ -454,7 +449,7 @@ def _citations(qa: QA, answer: Answer) -> list[dict[str, Any]]:
                 "quote": c.quote,
                 "passage": c.passage,
                 "chunk_id": c.chunk_id,
-                "verified": bool(exact and c.quote in c.passage and c.n in markers),
+                "verified": verified,
             }
         )
     return out
@@ -462,22 +457,16 @@ def _citations(qa: QA, answer: Answer) -> list[dict[str, Any]]:
 
 def _citation_scores(
     q: Question,
-    citations: list[dict[str, Any]],
+    citations: Sequence[Citation],
     scores: dict[str, float | None],
     passed: dict[str, bool],
 ) -> None:
     """Whether the citations point at the expected evidence; duplicates count once."""
-    unique = list({(c["source"], c["start"], c["end"]): c for c in citations}.values())
-    holds = [any(_matches(q, c["source"], c["passage"])) for c in unique]
-    scores["support_in_citations"] = float(any(holds))
-    scores["citation_precision"] = sum(holds) / len(unique) if unique else 0.0
+    expected = {"sources": q.sources, "supports": q.supports}
+    scores["support_in_citations"] = m.support_cited(citations, **expected)
+    scores["citation_precision"] = m.citation_precision(citations, **expected)
     if q.supports:
-        in_quote = any(
-            (not q.sources or c["source"] in q.sources) and m.quotes_overlap(c["quote"], s)
-            for c in unique
-            for s in q.supports
-        )
-        scores["support_in_quotes"] = float(in_quote)
+        scores["support_in_quotes"] = m.support_in_quotes(citations, **expected)
     passed["support_in_citations"] = bool(scores["support_in_citations"])
 
 
