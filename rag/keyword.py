@@ -87,17 +87,21 @@ class KeywordIndex:
         )[0]
         return [i for i in ids if i != self._empty_id]
 
-    def query_token_ids(self, query: str) -> list[int]:
+    def query_token_ids(self, query: str, *, drop_question_words: bool = True) -> list[int]:
         """Token ids of a search query, without question words (unless nothing else is left)."""
+        if not drop_question_words:
+            return self.token_ids(query)
         return self.token_ids(_QUESTION_WORDS.sub(" ", query)) or self.token_ids(query)
 
     @cached_property
     def _empty_id(self) -> int:
         return int(self._tokenizer.get_vocab_dict().get("", -1))
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(
+        self, query: str, k: int, *, drop_question_words: bool = True
+    ) -> list[tuple[int, float]]:
         """Top ``k`` positions with a positive BM25 score, best first."""
-        ids = self.query_token_ids(query)
+        ids = self.query_token_ids(query, drop_question_words=drop_question_words)
         if not ids or self.size == 0:
             return []
         docs, scores = self._retriever.retrieve(
@@ -105,13 +109,13 @@ class KeywordIndex:
         )
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
-    def scores(self, query: str) -> np.ndarray:
+    def scores(self, query: str, *, drop_question_words: bool = True) -> np.ndarray:
         """BM25 score of every position for ``query`` (zeros when no query word is known).
 
         The fused retriever uses it to score the dense retriever's candidates that BM25 did
         not rank, instead of guessing their score.
         """
-        ids = self.query_token_ids(query)
+        ids = self.query_token_ids(query, drop_question_words=drop_question_words)
         if not ids or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores_from_ids(ids), dtype=np.float32)

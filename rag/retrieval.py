@@ -44,6 +44,7 @@ class Fusion:
         normalise: ``minmax`` or ``zscore``, per list, for ``convex``.
         fill_missing: compute the score a candidate lacks (seen by one retriever only) instead
             of counting it as the list's worst; costs one small vector fetch per query.
+        drop_question_words: leave "what", "who", "did", ... out of the BM25 query.
     """
 
     method: Literal["convex", "rrf", "dense", "bm25"] = "convex"
@@ -52,13 +53,16 @@ class Fusion:
     rrf_k: int = RRF_K
     normalise: Literal["minmax", "zscore"] = "minmax"
     fill_missing: bool = True
+    drop_question_words: bool = True
 
 
 #: The fusion the retriever uses unless told otherwise (see the module docstring).
 DEFAULT_FUSION = Fusion()
 
 #: Plain reciprocal rank fusion with equal weights, the usual baseline.
-PLAIN_RRF = Fusion(method="rrf", dense_weight=1.0, bm25_weight=1.0, fill_missing=False)
+PLAIN_RRF = Fusion(
+    method="rrf", dense_weight=1.0, bm25_weight=1.0, fill_missing=False, drop_question_words=False
+)
 
 
 @dataclass(frozen=True)
@@ -197,12 +201,14 @@ class HybridRetriever(BaseRetriever):
             dense = reader.vectors.query(query_vector, candidates)
         keyword: list[tuple[str, float]] = []
         bm25_all = None
+        drop = self.fusion.drop_question_words
         if self.fusion.method != "dense":
             if self.fusion.fill_missing and self.fusion.method == "convex":
-                bm25_all = reader.keyword.scores(query)
+                bm25_all = reader.keyword.scores(query, drop_question_words=drop)
                 keyword = _top(bm25_all, candidates, chunks)
             else:
-                keyword = [(chunks[p].id, s) for p, s in reader.keyword.search(query, candidates)]
+                found = reader.keyword.search(query, candidates, drop_question_words=drop)
+                keyword = [(chunks[p].id, s) for p, s in found]
         dense_fill = bm25_fill = None
         if bm25_all is not None and query_vector is not None:
             position = self._position_map(reader)
