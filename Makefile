@@ -13,8 +13,9 @@ export GRADIO_ANALYTICS_ENABLED := False
 
 .PHONY: run test install browser index lint bench clean
 
+# The web UI on http://127.0.0.1:7860 (RAG_HOST / RAG_PORT / RAG_AUTH: see README "Web UI").
 run: install index
-	$(VENV)/bin/rag chat
+	$(PY) app.py
 
 test: install browser
 	$(VENV)/bin/ruff check .
@@ -43,7 +44,9 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Ratios against the LangChain-tutorial pipeline, all in one run (see README "Performance").
 bench: install
+	$(PIP) install --quiet -e '.[bench]'
 	$(PY) -m bench
 
 clean:

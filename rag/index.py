@@ -35,6 +35,8 @@ from rag.vectors import ChromaVectors
 log = logging.getLogger(__name__)
 
 FORMAT = 1
+INVENTORY = "INVENTORY.json"
+_NOT_INVENTORIED = {"READERS", INVENTORY}
 _GEN_PREFIX = "gen-"
 
 
@@ -182,7 +184,17 @@ class IndexDir:
         return gen
 
     def publish(self, gen: Path) -> None:
-        """Make ``gen`` the live generation, atomically and durably."""
+        """Make ``gen`` the live generation, atomically and durably.
+
+        The generation's file inventory (path and size of every file) is written first, so a
+        reader can tell a truncated or missing file before a library trips over it.
+        """
+        inventory = {
+            path.relative_to(gen).as_posix(): path.stat().st_size
+            for path in sorted(gen.rglob("*"))
+            if path.is_file() and path.name not in _NOT_INVENTORIED
+        }
+        (gen / INVENTORY).write_text(json.dumps(inventory, separators=(",", ":")))
         _fsync_tree(gen)
         tmp = self.root / f"CURRENT.tmp-{os.getpid()}"
         with open(tmp, "w") as handle:
@@ -233,6 +245,32 @@ class IndexDir:
         tmp = self.settings_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2))
         os.replace(tmp, self.settings_path)
+
+
+def check_inventory(gen: Path) -> None:
+    """Raise :class:`IndexDamagedError` if a file of ``gen`` is missing or changed size.
+
+    Only ``stat`` calls: cheap enough for every open, and it catches truncated databases and
+    deleted vector-index files, which the vector store itself reports late or obscurely.
+    """
+    try:
+        inventory = json.loads((gen / INVENTORY).read_text())
+    except FileNotFoundError:
+        return  # built before inventories existed; the other checks still apply
+    except (OSError, ValueError) as exc:
+        raise IndexDamagedError(
+            f"index is damaged: {gen / INVENTORY} is unreadable; run `rag ingest --rebuild`"
+        ) from exc
+    for relative, size in inventory.items():
+        try:
+            actual = (gen / relative).stat().st_size
+        except OSError:
+            actual = None
+        if actual != size:
+            state = "is missing" if actual is None else f"has {actual} bytes, expected {size}"
+            raise IndexDamagedError(
+                f"index is damaged: {gen.name}/{relative} {state}; run `rag ingest --rebuild`"
+            )
 
 
 def _drop_remote_collection(gen: Path, token: str | None) -> None:
@@ -299,6 +337,7 @@ class IndexReader:
         lock = open(gen / "READERS", "a+")  # noqa: SIM115 - held for the reader's lifetime
         try:
             fcntl.flock(lock, fcntl.LOCK_SH)
+            check_inventory(gen)
             manifest = root.read_manifest(gen)
             built_with = manifest.embedding.get("model")
             if built_with != model_id:

@@ -4,7 +4,8 @@ The run is incremental. Files whose size and mtime (or, failing that, content ha
 live manifest are not read again; chunk ids hash the chunk's source, offset and text, so an
 unchanged corpus writes nothing, an edited file replaces only its own chunks and a deleted file
 loses its chunks. A vector is never computed twice for the same text: vectors of chunks that
-merely moved are copied from the previous generation.
+merely moved are copied from the previous generation, and every vector computed is kept in a
+content-hash cache (``index/cache/``) that also serves rebuilds and edits that are undone.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from rag.chunking import chunk_text
 from rag.cleaning import CleanDocument, clean
 from rag.embeddings import Embedder
 from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError, RagError
-from rag.index import ChunkRecord, FileEntry, IndexDir, Manifest, now_iso
+from rag.index import ChunkRecord, FileEntry, IndexDir, Manifest, check_inventory, now_iso
 from rag.keyword import KeywordIndex
 from rag.loaders import SkipFile, discover, file_digest, load
 from rag.settings import Settings
 from rag.types import IngestSummary, SkippedFile
-from rag.vectors import ChromaVectors, copy_store
+from rag.vectors import ChromaVectors, VectorCache, copy_store
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,12 @@ def ingest(
     *,
     rebuild: bool = False,
     progress: Progress | None = None,
+    cache_dir: Path | None = None,
 ) -> IngestSummary:
     """Bring the index in ``settings.index_dir`` in line with ``settings.corpus_dir``.
+
+    ``cache_dir`` holds the embedding cache (default ``index_dir/cache``); pointing several
+    indexes at one folder lets them share vectors.
 
     Raises:
         CorpusError: the corpus folder is missing or has no indexable file (the index is
@@ -68,6 +73,7 @@ def ingest(
     with root.writing():
         prev_gen, prev = _previous(root)
         compatible = prev is not None and not rebuild and _compatible(prev, settings, embedder)
+        log.info("phase reading: scanning %s", corpus)
         scan = _scan(corpus, prev if compatible else None, settings, progress)
         present = set(scan.changed) | set(scan.unchanged)
         removed = sorted(set(prev.files) - present) if prev else []
@@ -86,6 +92,7 @@ def ingest(
             skipped=scan.skipped,
         )
         if compatible and prev_gen is not None and not scan.changed and not removed:
+            _prepare_queries(embedder)
             return IngestSummary(
                 **summary,
                 chunks=prev.chunk_count,
@@ -94,12 +101,22 @@ def ingest(
             )
         gen = root.new_generation()
         try:
-            counts = _build(gen, scan, prev_gen, prev, compatible, settings, embedder, progress)
-            root.publish(gen)
+            cache = _open_cache(cache_dir or settings.index_dir / "cache", settings, embedder)
+            try:
+                counts = _build(
+                    gen, scan, prev_gen, prev, compatible, settings, embedder, cache, progress
+                )
+                log.info("phase publishing: %s", gen.name)
+                root.publish(gen)
+            finally:
+                if cache is not None:
+                    cache.prune()
+                    cache.close()
         except BaseException:
             _discard(gen, settings, token)
             raise
         root.collect_garbage(keep={gen} | ({prev_gen} if prev_gen else set()))
+    _prepare_queries(embedder)
     return IngestSummary(
         **summary, **counts, seconds=time.perf_counter() - started, index_path=str(gen)
     )
@@ -108,7 +125,10 @@ def ingest(
 def _previous(root: IndexDir) -> tuple[Path | None, Manifest | None]:
     try:
         gen = root.current()
-        return (gen, root.read_manifest(gen)) if gen else (None, None)
+        if gen is None:
+            return None, None
+        check_inventory(gen)  # never extend a damaged generation: rebuild instead
+        return gen, root.read_manifest(gen)
     except (IndexDamagedError, IndexMismatchError) as exc:
         log.warning("ignoring the previous index, it will be rebuilt: %s", exc)
         return None, None
@@ -124,7 +144,10 @@ def _chunking_id(settings: Settings) -> dict[str, Any]:
 
 def _compatible(prev: Manifest, settings: Settings, embedder: Embedder) -> bool:
     """Whether the previous generation can be extended instead of rebuilt from scratch."""
-    same_vectors = (prev.vectors.get("kind") == "server") == bool(settings.chroma_url)
+    if prev.vectors.get("kind") == "server":  # the collection to clone must be on this server
+        same_vectors = prev.vectors.get("url") == settings.chroma_url
+    else:
+        same_vectors = not settings.chroma_url
     return (
         same_vectors
         and prev.chunking == _chunking_id(settings)
@@ -172,6 +195,7 @@ def _build(
     compatible: bool,
     settings: Settings,
     embedder: Embedder,
+    cache: VectorCache | None,
     progress: Progress | None,
 ) -> dict[str, int]:
     """Write a complete generation into ``gen``; the caller publishes it."""
@@ -204,21 +228,29 @@ def _build(
 
     store, vectors_info = _open_store(gen, prev_gen, prev, compatible, settings)
     try:
-        reusable = _reusable_vectors(store, prev, compatible, prev_gen, settings, embedder, new)
-        to_embed = sorted({text for record, text in new if record.hash not in reusable})
+        by_hash = _reusable_vectors(store, prev, compatible, prev_gen, settings, embedder, new)
+        missing = {record.hash: text for record, text in new if record.hash not in by_hash}
+        if cache is not None and missing:
+            by_hash.update(cache.get(sorted(missing)))
+        to_embed = sorted({text for h, text in missing.items() if h not in by_hash})
+        log.info("phase embedding: %d texts", len(to_embed))
         if progress:
             progress("embedding", 0, len(to_embed))
         vectors = embedder.encode(
             to_embed, progress=(lambda d, t: progress("embedding", d, t)) if progress else None
         )
-        by_hash = dict(reusable)
-        by_hash.update({_hash(text): vec for text, vec in zip(to_embed, vectors, strict=True)})
+        computed = {_hash(text): vec for text, vec in zip(to_embed, vectors, strict=True)}
+        if cache is not None and computed:
+            cache.put(computed)
+        by_hash.update(computed)
+        log.info("phase writing: %d new and %d stale chunks", len(new), len(stale))
         if stale:
             store.delete(stale)
         _add(store, new, by_hash, files, scan.changed, progress)
     finally:
         store.close()
 
+    log.info("phase keyword: indexing %d chunks", sum(len(e.chunks) for e in files.values()))
     KeywordIndex.build(_keyword_texts(files, scan.changed, docs_dir)).save(gen / "bm25")
     manifest = Manifest(
         embedding={**_embedding_id(settings, embedder), "dim": embedder.dimension},
@@ -234,6 +266,25 @@ def _build(
         "deleted": len(stale),
         "embedded": len(to_embed),
     }
+
+
+def _open_cache(folder: Path, settings: Settings, embedder: Embedder) -> VectorCache | None:
+    fingerprint = getattr(embedder, "fingerprint", None)
+    if fingerprint is None:  # an embedder we cannot identify precisely enough to cache for
+        return None
+    path = folder / f"vectors-{fingerprint}-{settings.embedding_dtype}.sqlite"
+    try:
+        return VectorCache(path, embedder.dimension)
+    except Exception as exc:  # noqa: BLE001 - the cache is an optimisation, never a failure
+        log.warning("embedding cache unavailable (%s); every new chunk is embedded", exc)
+        return None
+
+
+def _prepare_queries(embedder: Embedder) -> None:
+    """Make the fast query-time encoder now, while the model is loaded anyway."""
+    export = getattr(embedder, "export_onnx", None)
+    if export is not None:
+        export()
 
 
 def _chunk_document(

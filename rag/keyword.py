@@ -8,6 +8,7 @@ the vector store. Its document frequencies double as IDF weights for the answere
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Sequence
@@ -31,6 +32,14 @@ _QUESTION_WORDS = re.compile(
 )
 
 
+def _bm25s() -> Any:
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import; let the application's logging decide.
+    logging.getLogger("bm25s").setLevel(logging.NOTSET)
+    return bm25s
+
+
 def _tokenizer() -> Any:
     from bm25s.tokenization import Tokenizer
 
@@ -46,7 +55,7 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, texts: Sequence[str], *, k1: float = K1, b: float = B) -> KeywordIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         tokenizer = _tokenizer()
         tokens = tokenizer.tokenize(
@@ -58,7 +67,7 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, path: Path) -> KeywordIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         try:
             retriever = bm25s.BM25.load(str(path), mmap=True)

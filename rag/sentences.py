@@ -24,6 +24,12 @@ def _segmenter() -> Any:
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each sentence in ``text``, trimmed of surrounding whitespace."""
+    return list(_spans(text))
+
+
+@lru_cache(maxsize=4096)
+def _spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Memoised: the same passages come back question after question, and pysbd is slow."""
     spans: list[tuple[int, int]] = []
     for block in _BLOCK.finditer(text):
         for start, end in _pieces(block.start(), block.end(), text):
@@ -41,7 +47,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
                     found, stripped = cursor + len(rest) - len(rest.lstrip()), rest.strip()
                 spans.append((start + found, start + found + len(stripped)))
                 cursor = found + len(stripped)
-    return spans
+    return tuple(spans)
 
 
 def _pieces(start: int, end: int, text: str) -> list[tuple[int, int]]:

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -38,11 +39,32 @@ def _chroma_settings() -> Any:
 class ChromaVectors:
     """A Chroma collection of chunk vectors with cosine similarity."""
 
-    def __init__(self, client: Any, collection: Any, *, remote: bool) -> None:
+    def __init__(self, client: Any, collection: Any, *, remote: bool, url: str = "") -> None:
         self._client = client
         self._collection = collection
         self.remote = remote
+        self.url = url
         self.max_batch = int(client.get_max_batch_size())
+
+    @contextmanager
+    def _calling(self) -> Iterator[None]:
+        """Store failures as errors a user can act on.
+
+        A server that went away is a :class:`BackendError` that says which setting to check;
+        an embedded store that fails to read its own files is damaged.
+        """
+        try:
+            yield
+        except Exception as exc:
+            if not self.remote:
+                raise IndexDamagedError(
+                    f"index is damaged: the vector store cannot be read "
+                    f"({type(exc).__name__}: {str(exc)[:200]}); run `rag ingest --rebuild`"
+                ) from exc
+            raise BackendError(
+                f"cannot use the Chroma server at {self.url} (RAG_CHROMA_URL): "
+                f"{type(exc).__name__}: {exc}; check that it is running"
+            ) from exc
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
@@ -104,7 +126,7 @@ class ChromaVectors:
                 f"cannot use the Chroma server at {url} (RAG_CHROMA_URL): "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
-        return cls(client, collection, remote=True)
+        return cls(client, collection, remote=True, url=url)
 
     # -- writing -------------------------------------------------------------------------------
     def add(
@@ -116,17 +138,19 @@ class ChromaVectors:
     ) -> None:
         self.forget_count()
         for lo, hi in _batches(len(ids), self.max_batch):
-            self._collection.upsert(
-                ids=list(ids[lo:hi]),
-                embeddings=vectors[lo:hi],
-                documents=list(documents[lo:hi]),
-                metadatas=list(metadatas[lo:hi]),
-            )
+            with self._calling():
+                self._collection.upsert(
+                    ids=list(ids[lo:hi]),
+                    embeddings=vectors[lo:hi],
+                    documents=list(documents[lo:hi]),
+                    metadatas=list(metadatas[lo:hi]),
+                )
 
     def delete(self, ids: Sequence[str]) -> None:
         self.forget_count()
         for lo, hi in _batches(len(ids), self.max_batch):
-            self._collection.delete(ids=list(ids[lo:hi]))
+            with self._calling():
+                self._collection.delete(ids=list(ids[lo:hi]))
 
     # -- reading -------------------------------------------------------------------------------
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -135,7 +159,8 @@ class ChromaVectors:
 
         found: dict[str, np.ndarray] = {}
         for lo, hi in _batches(len(ids), self.max_batch):
-            got = self._collection.get(ids=list(ids[lo:hi]), include=["embeddings"])
+            with self._calling():
+                got = self._collection.get(ids=list(ids[lo:hi]), include=["embeddings"])
             for chunk_id, vector in zip(got["ids"], got["embeddings"], strict=True):
                 found[chunk_id] = np.asarray(vector, dtype=np.float32)
         return found
@@ -161,7 +186,8 @@ class ChromaVectors:
     def _pages(self, include: list[str]) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
-            batch = self._collection.get(include=include, limit=self.max_batch, offset=offset)
+            with self._calling():
+                batch = self._collection.get(include=include, limit=self.max_batch, offset=offset)
             if not batch["ids"]:
                 return
             yield batch
@@ -172,9 +198,10 @@ class ChromaVectors:
         n = min(k, self.count())
         if n == 0:
             return []
-        result = self._collection.query(
-            query_embeddings=[vector], n_results=n, include=["distances"]
-        )
+        with self._calling():
+            result = self._collection.query(
+                query_embeddings=[vector], n_results=n, include=["distances"]
+            )
         return [
             (chunk_id, 1.0 - float(distance))
             for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
@@ -182,7 +209,8 @@ class ChromaVectors:
 
     def count(self) -> int:
         if not hasattr(self, "_count"):
-            self._count = int(self._collection.count())
+            with self._calling():
+                self._count = int(self._collection.count())
         return self._count
 
     def forget_count(self) -> None:
@@ -191,7 +219,8 @@ class ChromaVectors:
     # -- lifecycle -----------------------------------------------------------------------------
     def drop(self) -> None:
         """Delete this collection (server mode; embedded stores are deleted as folders)."""
-        self._client.delete_collection(self._collection.name)
+        with self._calling():
+            self._client.delete_collection(self._collection.name)
 
     def close(self) -> None:
         close = getattr(self._client, "close", None)
@@ -210,3 +239,112 @@ def copy_store(src: Path, dst: Path) -> None:
 def _batches(n: int, size: int) -> Iterator[tuple[int, int]]:
     for lo in range(0, n, size):
         yield lo, min(n, lo + size)
+
+
+class VectorCache:
+    """Vectors by the hash of the text they embed, kept across ingests, rebuilds and edits.
+
+    Embedding dominates ingest, and the same text comes back often: a file edited back, an
+    index rebuilt with ``--rebuild``, a document copied under another name. The cache (one
+    SQLite file per model and dtype, in the index folder) makes each of those a lookup.
+    Entries not used by any of the last ``keep_runs`` ingests are dropped, so it stays about
+    the size of the live index. A damaged cache is deleted and rebuilt, never trusted.
+    """
+
+    def __init__(self, path: Path, dim: int, *, keep_runs: int = 5) -> None:
+        import sqlite3
+
+        self.path = path
+        self.dim = dim
+        self.keep_runs = keep_runs
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError:
+            log.warning("the embedding cache %s is damaged; starting a new one", path)
+            for stale in (
+                path,
+                path.with_name(f"{path.name}-wal"),
+                path.with_name(f"{path.name}-shm"),
+            ):
+                stale.unlink(missing_ok=True)
+            self._db = self._open()
+        row = self._db.execute("SELECT COALESCE(MAX(run), 0) FROM vectors").fetchone()
+        self.run = int(row[0]) + 1
+
+    def _open(self) -> Any:
+        import sqlite3
+
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors "
+            "(hash TEXT PRIMARY KEY, run INTEGER NOT NULL, vector BLOB NOT NULL) WITHOUT ROWID"
+        )
+        return db
+
+    def get(self, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached vectors of ``hashes`` (misses are left out); hits count as used now."""
+        import sqlite3
+
+        import numpy as np
+
+        found: dict[str, np.ndarray] = {}
+        size = self.dim * 4
+        try:
+            for lo, hi in _batches(len(hashes), 500):
+                part = list(hashes[lo:hi])
+                marks = ",".join("?" * len(part))
+                rows = self._db.execute(
+                    f"SELECT hash, vector FROM vectors WHERE hash IN ({marks})", part
+                ).fetchall()
+                for key, blob in rows:
+                    if len(blob) == size:
+                        found[key] = np.frombuffer(blob, dtype=np.float32).copy()
+            self._touch(list(found))
+        except sqlite3.DatabaseError as exc:
+            log.warning("embedding cache unreadable (%s); embedding instead", exc)
+            return {}
+        return found
+
+    def put(self, vectors: dict[str, np.ndarray]) -> None:
+        import sqlite3
+
+        import numpy as np
+
+        rows = [
+            (key, self.run, np.asarray(vec, dtype=np.float32).tobytes())
+            for key, vec in vectors.items()
+        ]
+        try:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+        except sqlite3.DatabaseError as exc:
+            log.warning("could not write the embedding cache (%s)", exc)
+
+    def _touch(self, keys: list[str]) -> None:
+        with self._db:
+            self._db.execute("BEGIN")
+            for lo, hi in _batches(len(keys), 500):
+                part = keys[lo:hi]
+                marks = ",".join("?" * len(part))
+                self._db.execute(
+                    f"UPDATE vectors SET run = ? WHERE hash IN ({marks})", [self.run, *part]
+                )
+
+    def prune(self) -> None:
+        """Forget vectors that no recent ingest used."""
+        import sqlite3
+
+        try:
+            self._db.execute("DELETE FROM vectors WHERE run <= ?", (self.run - self.keep_runs,))
+        except sqlite3.DatabaseError as exc:
+            log.warning("could not prune the embedding cache (%s)", exc)
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,106 @@
+"""Work done in child processes (fresh interpreters, so imports, model loads and RSS count)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+
+def ours_ingest(corpus: str, index: str, model_cache: str, vector_cache: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    from rag.embeddings import Embedder
+    from rag.ingest import ingest
+    from rag.settings import Settings
+
+    embedder = Embedder(cache_dir=Path(model_cache))
+    settings = Settings(corpus_dir=Path(corpus), index_dir=Path(index))
+    summary = ingest(settings, embedder, cache_dir=Path(vector_cache))
+    return {
+        "seconds": time.perf_counter() - started,
+        "ingest_call_seconds": summary.seconds,
+        "chunks": summary.chunks,
+        "embedded": summary.embedded,
+        "written": summary.written,
+    }
+
+
+def baseline_ingest(corpus: str, persist: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    from bench import baseline
+
+    _store, info = baseline.build(Path(corpus), Path(persist))
+    return {"seconds": time.perf_counter() - started, "chunks": info["chunks"]}
+
+
+def levers(corpus: str, model_cache: str, n: int) -> dict[str, Any]:
+    """Embedding runtimes on the same chunks: CPU seconds per chunk (1 thread) and agreement.
+
+    CPU time, not wall time, so that other work on a shared machine does not decide it.
+    """
+    import numpy as np
+    import torch
+
+    from rag.chunking import chunk_text
+    from rag.cleaning import clean
+    from rag.embeddings import Embedder
+    from rag.ingest import embedding_text
+    from rag.loaders import file_digest, load
+
+    torch.set_num_threads(1)
+    base = Embedder(cache_dir=Path(model_cache))
+    texts: list[str] = []
+    for path in sorted(Path(corpus).iterdir()):
+        data, sha = file_digest(path, 10**9)
+        doc = clean(load(path, path.name, data, sha))
+        for c in chunk_text(
+            doc.text, chunk_size=200, chunk_overlap=40, count_tokens=base.count_tokens
+        ):
+            texts.append(embedding_text(doc.title, c.heading, c.text))
+    texts = texts[:: max(1, len(texts) // n)][:n]
+
+    def timed(fn: Any) -> tuple[float, Any]:
+        fn(texts[:4])
+        started = time.process_time()
+        out = fn(texts)
+        return (time.process_time() - started) / len(texts), out
+
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(base.onnx_path), options, providers=["CPUExecutionProvider"])
+    results: dict[str, Any] = {"chunks": len(texts)}
+    ref_cost, ref = timed(lambda t: base._encode_batches(t, np.zeros((len(t), 384), "f4"), None))
+    runs = {"torch fp32 (ingest)": (ref_cost, ref)}
+
+    def onnx(t: list[str]) -> Any:
+        saved = base._runtime
+        base._runtime = lambda n: (
+            lambda ids, mask: session.run(  # type: ignore[method-assign]
+                None, {"input_ids": ids, "attention_mask": mask}
+            )[0]
+        )
+        try:
+            return base._encode_batches(t, np.zeros((len(t), 384), "f4"), None)
+        finally:
+            base._runtime = saved  # type: ignore[method-assign]
+
+    runs["onnx fp32 (questions)"] = timed(onnx)
+    bf16 = Embedder(dtype="bfloat16", onnx=False, cache_dir=Path(model_cache))
+    runs["torch bf16"] = timed(
+        lambda t: bf16._encode_batches(t, np.zeros((len(t), 384), "f4"), None)
+    )
+    sims = ref @ ref.T
+    np.fill_diagonal(sims, -1)
+    top1 = sims.argmax(1)
+    for name, (cost, vectors) in runs.items():
+        s = vectors @ vectors.T
+        np.fill_diagonal(s, -1)
+        results[name] = {
+            "cpu_ms_per_chunk": cost * 1000,
+            "speed_vs_fp32": ref_cost / cost,
+            "min_cosine_to_fp32": float((vectors * ref).sum(1).min()),
+            "top1_neighbour_agreement": float((s.argmax(1) == top1).mean()),
+        }
+    return results

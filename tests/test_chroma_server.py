@@ -1,0 +1,152 @@
+"""The same index and answers with a real Chroma server (`chroma run`) holding the vectors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag import QA, BackendError, IndexMismatchError, Settings
+from rag.index import IndexDir
+from rag.vectors import ChromaVectors
+from tests.conftest import CORPUS, SEED
+
+pytestmark = pytest.mark.slow
+
+FOX = "The quick brown fox was seen in Oslo in 2001. It was photographed by Kari Nordmann."
+
+
+class ChromaServer:
+    """A `chroma run` process on a free loopback port, restartable on the same data."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = path.parent / "chroma.log"
+
+    def start(self) -> None:
+        binary = Path(sys.executable).with_name("chroma")
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    str(binary),
+                    "run",
+                    "--path",
+                    str(self.path),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"chroma run exited: {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("chroma run did not answer within 60 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def collections(self) -> list[str]:
+        url = f"{self.url}/api/v2/tenants/default_tenant/databases/default_database/collections"
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return sorted(c["name"] for c in json.load(r))
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ChromaServer]:
+    srv = ChromaServer(tmp_path / "chroma-data")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def remote(tmp_path: Path, server: ChromaServer) -> Settings:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    return Settings(corpus_dir=corpus, index_dir=tmp_path / "index", chroma_url=server.url)
+
+
+def test_ingest_answer_restart_answer(remote, server, embedder):
+    with QA(remote, embedder=embedder) as qa:
+        summary = qa.ingest()
+        assert summary.added == [SEED] and summary.written == summary.chunks > 0
+        manifest = IndexDir(remote.index_dir).read_manifest(qa.reader().gen)
+        assert manifest.vectors["kind"] == "server"
+        assert manifest.vectors["collection"] in server.collections()
+        assert not (qa.reader().gen / "chroma").exists()  # nothing on local disk
+
+        before = qa.ask("When did the Taliban seize Kabul?")
+        assert "September" in before.text and before.citations[0].source == SEED
+
+        server.stop()
+        with pytest.raises(BackendError, match="RAG_CHROMA_URL"):
+            qa.ask("When did the Taliban seize Kabul?")
+        server.start()  # same data, same port: the same session answers again
+        after = qa.ask("When did the Taliban seize Kabul?")
+        assert after.text == before.text and after.citations == before.citations
+
+    # and a fresh process-like session too
+    with QA(remote, embedder=embedder) as qa:
+        assert qa.ask("When did the Taliban seize Kabul?").text == before.text
+
+
+def test_incremental_ingest_clones_the_collection_and_collects_old_ones(remote, server, embedder):
+    with QA(remote, embedder=embedder) as qa:
+        first = qa.ingest()
+        (remote.corpus_dir / "fox.txt").write_text(FOX, encoding="utf-8")
+        second = qa.ingest()
+        assert second.added == ["fox.txt"] and second.unchanged == [SEED]
+        assert second.embedded == second.written == 1  # only the new chunk is embedded
+        reader = qa.reader()
+        assert reader.vectors.count() == reader.manifest.chunk_count == first.chunks + 1
+        answer = qa.ask("Where was the quick brown fox seen?")
+        assert answer.citations and answer.citations[0].source == "fox.txt"
+        assert "Oslo" in answer.text
+
+        (remote.corpus_dir / "fox.txt").unlink()
+        third = qa.ingest()
+        assert third.removed == ["fox.txt"] and third.deleted == 1
+        live = IndexDir(remote.index_dir).read_manifest(qa.reader().gen).vectors["collection"]
+        qa.close()
+        IndexDir(remote.index_dir).collect_garbage(keep={qa.reader().gen})
+        assert server.collections() == [live]  # dropped with their generations
+
+
+def test_kind_of_vector_store_is_checked(remote, server, embedder, tmp_path):
+    with QA(remote, embedder=embedder) as qa:
+        qa.ingest()
+    local = remote.model_copy(update={"chroma_url": None})
+    with QA(local, embedder=embedder) as qa, pytest.raises(IndexMismatchError, match="server"):
+        qa.ask("When did the Taliban seize Kabul?")
+    with pytest.raises(BackendError, match="http://host:8000"):
+        ChromaVectors.server("localhost:8000", "x", token=None, create=True)

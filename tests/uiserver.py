@@ -1,0 +1,64 @@
+"""The web app, launched in-process on a free loopback port over a private corpus and index."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag import QA, Settings
+from rag.embeddings import Embedder
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # app.py lives at the project root
+    sys.path.insert(0, str(ROOT))
+
+import app  # noqa: E402
+
+#: A document that tries every way to get markup or a remote image onto the page. 192.0.2.0/24
+#: is TEST-NET-1: nothing answers there, and any request to it means something was rendered.
+HOSTILE_HOST = "192.0.2.7"
+HOSTILE = (
+    "# Zeta lighthouse\n\n"
+    f'The zeta lighthouse <img src="http://{HOSTILE_HOST}/pixel.gif" onerror="window.ragPwned=1"> '
+    f"was painted cobalt blue ![beacon](http://{HOSTILE_HOST}/beacon.png) in 1911 by the keeper "
+    "Ilse Marrow <script>window.ragPwned=2</script> $$x^2$$ {{value}} ${value} <b>bold</b>.\n"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    settings: Settings
+    qa: QA
+
+
+@contextmanager
+def serve(root: Path, embedder: Embedder, extra: dict[str, str] | None = None) -> Iterator[Server]:
+    """Copy corpus/ (plus ``extra`` files) under ``root``, index it, and serve the app."""
+    corpus = root / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    for name, text in (extra or {}).items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index", port=free_port())
+    qa = QA(settings, embedder=embedder)
+    qa.ingest()
+    demo = app.create_app(qa)
+    demo.queue(**app.QUEUE).launch(
+        **app.launch_options(settings), prevent_thread_lock=True, quiet=True
+    )
+    try:
+        yield Server(f"http://127.0.0.1:{settings.port}", settings, qa)
+    finally:
+        demo.close()
+        qa.close()
