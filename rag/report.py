@@ -122,7 +122,9 @@ def console_tables(report: EvalReport, comparison: Comparison | None = None) -> 
             f"{cal.abstained:.3f} = {cal.objective:.3f}"
             + ("; stored with the index" if cal.stored else "")
         )
-    if comparison is not None:
+    if comparison is not None and not comparison.changed:
+        out.append("No question changed since the baseline.")
+    elif comparison is not None:
         changes = Table(title=f"{len(comparison.changed)} questions changed", title_justify="left")
         for col in ("id", "question", "metric flips", "answer now"):
             changes.add_column(col, overflow="fold")
