@@ -17,6 +17,7 @@ from rag.errors import (
     QuestionError,
     RagError,
 )
+from rag.evaluation import EvalReport, evaluate
 from rag.qa import QA, ask
 from rag.settings import Settings
 from rag.types import Answer, Citation, DocumentInfo, IngestSummary, Passage, SkippedFile
@@ -28,6 +29,7 @@ __all__ = [
     "Citation",
     "CorpusError",
     "DocumentInfo",
+    "EvalReport",
     "IndexBusyError",
     "IndexDamagedError",
     "IndexMismatchError",
@@ -39,4 +41,5 @@ __all__ = [
     "Settings",
     "SkippedFile",
     "ask",
+    "evaluate",
 ]

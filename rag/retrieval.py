@@ -1,19 +1,26 @@
-"""Hybrid retrieval as a LangChain retriever: dense (Chroma) and BM25 lists, fused by rank.
+"""Hybrid retrieval as a LangChain retriever: dense (Chroma) and BM25 lists, fused.
 
 Dense similarity finds paraphrases; BM25 finds the rare names, numbers and terms that a small
-embedding model blurs. Weighted reciprocal rank fusion combines the two ranked lists without
-having to make their raw scores comparable.
+embedding model blurs. The two are fused by :func:`fuse`, whose method and weights are a
+:class:`Fusion`. The default was chosen on the SQuAD paragraph-retrieval benchmark
+(``python -m bench.squad --tune``: tuned on half of the articles, checked on the other half):
+a convex combination of min-max normalised scores, with the score a candidate lacks (found by
+one retriever only) computed exactly rather than guessed, beats both retrievers alone and
+their plain reciprocal rank fusion on recall@1, recall@5 and MRR@10.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
+import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
 from rag.embeddings import Embedder
 from rag.index import ChunkRecord, IndexReader
@@ -23,12 +30,144 @@ from rag.types import Passage
 RRF_K = 60
 
 
+@dataclass(frozen=True)
+class Fusion:
+    """How the dense and the BM25 candidate lists become one ranking.
+
+    Attributes:
+        method: ``convex`` (weighted sum of normalised scores), ``rrf`` (weighted reciprocal
+            rank), or ``dense`` / ``bm25`` (one retriever alone, for comparisons).
+        dense_weight: share of the dense side (``convex``: 0..1, BM25 gets the rest;
+            ``rrf``: the dense list's weight).
+        bm25_weight: the BM25 list's weight in ``rrf`` (unused by ``convex``).
+        rrf_k: RRF's damping constant.
+        normalise: ``minmax`` or ``zscore``, per list, for ``convex``.
+        fill_missing: compute the score a candidate lacks (seen by one retriever only) instead
+            of counting it as the list's worst; costs one small vector fetch per query.
+        drop_question_words: leave "what", "who", "did", ... out of the BM25 query.
+    """
+
+    method: Literal["convex", "rrf", "dense", "bm25"] = "convex"
+    dense_weight: float = 0.5
+    bm25_weight: float = 1.0
+    rrf_k: int = RRF_K
+    normalise: Literal["minmax", "zscore"] = "minmax"
+    fill_missing: bool = True
+    drop_question_words: bool = True
+
+
+#: The fusion the retriever uses unless told otherwise (see the module docstring).
+DEFAULT_FUSION = Fusion()
+
+#: Plain reciprocal rank fusion with equal weights, the usual baseline.
+PLAIN_RRF = Fusion(
+    method="rrf", dense_weight=1.0, bm25_weight=1.0, fill_missing=False, drop_question_words=False
+)
+
+
+@dataclass(frozen=True)
+class Fused:
+    """One fused candidate: its key (chunk id or position), fused score and per-list details."""
+
+    key: Any
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    dense_rank: int | None = None
+    bm25_rank: int | None = None
+
+
+def fuse(
+    dense: Sequence[tuple[Any, float]],
+    bm25: Sequence[tuple[Any, float]],
+    fusion: Fusion = DEFAULT_FUSION,
+    *,
+    dense_fill: Mapping[Any, float] | None = None,
+    bm25_fill: Mapping[Any, float] | None = None,
+) -> list[Fused]:
+    """Combine two ranked ``(key, score)`` lists (best first) into one, best first.
+
+    ``dense_fill`` / ``bm25_fill`` give the true score of candidates missing from a list;
+    without them a missing candidate gets that list's lowest normalised score (``convex``) or
+    nothing (``rrf``). Ties keep the order in which candidates were first seen, dense first.
+    """
+    entries: dict[Any, dict[str, Any]] = {}
+    for rank, (key, score) in enumerate(dense, 1):
+        entries.setdefault(key, {}).update(dense_rank=rank, dense_score=float(score))
+    for rank, (key, score) in enumerate(bm25, 1):
+        entries.setdefault(key, {}).update(bm25_rank=rank, bm25_score=float(score))
+    if fusion.method == "dense":
+        entries = {k: e for k, e in entries.items() if "dense_rank" in e}
+    elif fusion.method == "bm25":
+        entries = {k: e for k, e in entries.items() if "bm25_rank" in e}
+    if not entries:
+        return []
+    keys = list(entries)
+    if fusion.method == "rrf":
+        scores = [
+            (fusion.dense_weight / (fusion.rrf_k + e["dense_rank"]) if "dense_rank" in e else 0.0)
+            + (fusion.bm25_weight / (fusion.rrf_k + e["bm25_rank"]) if "bm25_rank" in e else 0.0)
+            for e in entries.values()
+        ]
+    elif fusion.method == "dense":
+        scores = [e["dense_score"] for e in entries.values()]
+    elif fusion.method == "bm25":
+        scores = [e["bm25_score"] for e in entries.values()]
+    else:
+        d = _normalised(keys, entries, "dense_score", dense_fill, fusion.normalise)
+        b = _normalised(keys, entries, "bm25_score", bm25_fill, fusion.normalise)
+        scores = (fusion.dense_weight * d + (1.0 - fusion.dense_weight) * b).tolist()
+    order = sorted(range(len(keys)), key=lambda i: -scores[i])
+    return [
+        Fused(
+            key=keys[i],
+            score=float(scores[i]),
+            dense_score=entries[keys[i]].get("dense_score", _get(dense_fill, keys[i])),
+            bm25_score=entries[keys[i]].get("bm25_score", _get(bm25_fill, keys[i])),
+            dense_rank=entries[keys[i]].get("dense_rank"),
+            bm25_rank=entries[keys[i]].get("bm25_rank"),
+        )
+        for i in order
+    ]
+
+
+def _get(fill: Mapping[Any, float] | None, key: Any) -> float | None:
+    return None if fill is None or key not in fill else float(fill[key])
+
+
+def _normalised(
+    keys: list[Any],
+    entries: dict[Any, dict[str, Any]],
+    field: str,
+    fill: Mapping[Any, float] | None,
+    how: str,
+) -> np.ndarray:
+    """One list's scores over all candidates, rescaled; a missing score becomes the minimum.
+
+    The statistics come from the list's own candidates (plus filled-in scores), so a list
+    whose scores are all alike contributes nothing rather than noise.
+    """
+    raw = np.array([entries[k].get(field, _get(fill, k)) for k in keys], dtype=float)  # None -> nan
+    known = raw[~np.isnan(raw)]
+    if known.size == 0:
+        return np.zeros(len(keys))
+    if how == "zscore":
+        spread = known.std()
+        out = (raw - known.mean()) / spread if spread > 0 else np.zeros(len(keys))
+    else:
+        low, high = known.min(), known.max()
+        out = (raw - low) / (high - low) if high > low else np.zeros(len(keys))
+    floor = float(np.nanmin(out)) if np.isfinite(out).any() else 0.0
+    return np.where(np.isnan(out), floor, out)
+
+
 class HybridRetriever(BaseRetriever):
     """Top-``k`` chunks for a query, as Documents whose metadata say where and why.
 
     ``metadata`` holds ``chunk_id, source, title, heading, start, end, page, score,
     dense_score, bm25_score, dense_rank, bm25_rank``; ``page_content`` is exactly
-    ``doc_text[start:end]``.
+    ``doc_text[start:end]``. ``invoke(query, k=n)`` returns a different number of chunks
+    for one call (the evaluation harness reads deeper than the answerer).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -37,35 +176,59 @@ class HybridRetriever(BaseRetriever):
     embedder: Embedder
     k: int = 5
     candidate_k: int = 40
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.0
+    fusion: Fusion = DEFAULT_FUSION
+    # chunk id -> keyword-index position, per open reader (a reader's chunks never change)
+    _positions: weakref.WeakKeyDictionary[IndexReader, dict[str, int]] = PrivateAttr(
+        default_factory=weakref.WeakKeyDictionary
+    )
 
     def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, k: int | None = None
     ) -> list[Document]:
         reader = self.reader()
-        query_vector = self.embedder.encode([query])[0]
-        dense = reader.vectors.query(query_vector, self.candidate_k)
-        keyword = reader.keyword.search(query, self.candidate_k)
-        fused: dict[str, dict[str, Any]] = {}
-        for rank, (chunk_id, similarity) in enumerate(dense, 1):
-            entry = fused.setdefault(chunk_id, {"score": 0.0})
-            entry.update(dense_rank=rank, dense_score=similarity)
-            entry["score"] += self.dense_weight / (RRF_K + rank)
+        depth = k or self.k
+        found = self.search(reader, query, depth)
+        return [self._document(reader, reader.by_id[f.key], f) for f in found]
+
+    def search(self, reader: IndexReader, query: str, k: int) -> list[Fused]:
+        """The fused top ``k`` for ``query``, keyed by chunk id."""
+        candidates = max(self.candidate_k, k)
         chunks = reader.chunks
-        for rank, (position, score) in enumerate(keyword, 1):
-            entry = fused.setdefault(chunks[position].id, {"score": 0.0})
-            entry.update(bm25_rank=rank, bm25_score=score)
-            entry["score"] += self.bm25_weight / (RRF_K + rank)
-        best = sorted(fused.items(), key=lambda item: -item[1]["score"])[: self.k]
-        return [
-            self._document(reader, reader.by_id[cid], info)
-            for cid, info in best
-            if cid in reader.by_id
-        ]
+        dense: list[tuple[str, float]] = []
+        query_vector = None
+        if self.fusion.method != "bm25":
+            query_vector = self.embedder.encode([query])[0]
+            dense = reader.vectors.query(query_vector, candidates)
+        keyword: list[tuple[str, float]] = []
+        bm25_all = None
+        drop = self.fusion.drop_question_words
+        if self.fusion.method != "dense":
+            if self.fusion.fill_missing and self.fusion.method == "convex":
+                bm25_all = reader.keyword.scores(query, drop_question_words=drop)
+                keyword = _top(bm25_all, candidates, chunks)
+            else:
+                found = reader.keyword.search(query, candidates, drop_question_words=drop)
+                keyword = [(chunks[p].id, s) for p, s in found]
+        dense_fill = bm25_fill = None
+        if bm25_all is not None and query_vector is not None:
+            position = self._position_map(reader)
+            seen = {cid for cid, _ in dense}
+            bm25_fill = {cid: float(bm25_all[position[cid]]) for cid in seen if cid in position}
+            missing = [cid for cid, _ in keyword if cid not in seen]
+            vectors = reader.vectors.vectors(missing) if missing else {}
+            dense_fill = {cid: float(vec @ query_vector) for cid, vec in vectors.items()}
+        fused = fuse(dense, keyword, self.fusion, dense_fill=dense_fill, bm25_fill=bm25_fill)
+        return [f for f in fused if f.key in reader.by_id][:k]
+
+    def _position_map(self, reader: IndexReader) -> dict[str, int]:
+        positions = self._positions.get(reader)
+        if positions is None:
+            positions = {chunk.id: i for i, chunk in enumerate(reader.chunks)}
+            self._positions[reader] = positions
+        return positions
 
     @staticmethod
-    def _document(reader: IndexReader, chunk: ChunkRecord, info: dict[str, Any]) -> Document:
+    def _document(reader: IndexReader, chunk: ChunkRecord, info: Fused) -> Document:
         entry = reader.manifest.files[chunk.source]
         page = None
         for start, number in entry.pages:
@@ -80,13 +243,23 @@ class HybridRetriever(BaseRetriever):
             "start": chunk.start,
             "end": chunk.end,
             "page": page,
-            "score": info["score"],
-            "dense_score": info.get("dense_score"),
-            "bm25_score": info.get("bm25_score"),
-            "dense_rank": info.get("dense_rank"),
-            "bm25_rank": info.get("bm25_rank"),
+            "score": info.score,
+            "dense_score": info.dense_score,
+            "bm25_score": info.bm25_score,
+            "dense_rank": info.dense_rank,
+            "bm25_rank": info.bm25_rank,
         }
         return Document(page_content=reader.chunk_text(chunk), metadata=metadata, id=chunk.id)
+
+
+def _top(scores: np.ndarray, k: int, chunks: Sequence[ChunkRecord]) -> list[tuple[str, float]]:
+    """The ``k`` best positive BM25 scores as ``(chunk id, score)``, best first."""
+    if scores.size == 0:
+        return []
+    k = min(k, scores.size)
+    best = np.argpartition(-scores, k - 1)[:k]
+    best = best[np.argsort(-scores[best], kind="stable")]
+    return [(chunks[int(p)].id, float(scores[p])) for p in best if scores[p] > 0]
 
 
 def to_passage(doc: Document) -> Passage:

@@ -1,0 +1,57 @@
+"""The evaluation harness behind ``rag eval``: score the system on test questions.
+
+    >>> from rag import evaluate
+    >>> report = evaluate("tests/data/questions.jsonl")
+    >>> report.metrics["containment"], report.metrics["abstention_rate"]
+
+:func:`evaluate` asks every question through :class:`rag.QA` and returns an
+:class:`EvalReport`; :mod:`rag.report` writes it as JSON, Markdown and HTML.
+"""
+
+from rag.evaluation.calibration import Calibration, CalibrationError, calibrate
+from rag.evaluation.compare import (
+    Comparison,
+    GateError,
+    ReportFileError,
+    check_gates,
+    compare,
+    load_report,
+    parse_gates,
+)
+from rag.evaluation.grid import GridError, GridResult, parse_grid, run_grid, split_arguments
+from rag.evaluation.questions import Question, QuestionFileError, load_questions
+from rag.evaluation.runner import (
+    METRICS,
+    EvalReport,
+    QuestionResult,
+    default_questions_file,
+    evaluate,
+    metric_info,
+)
+
+__all__ = [
+    "METRICS",
+    "Calibration",
+    "CalibrationError",
+    "Comparison",
+    "EvalReport",
+    "GateError",
+    "GridError",
+    "GridResult",
+    "Question",
+    "QuestionFileError",
+    "QuestionResult",
+    "ReportFileError",
+    "calibrate",
+    "check_gates",
+    "compare",
+    "default_questions_file",
+    "evaluate",
+    "load_questions",
+    "load_report",
+    "metric_info",
+    "parse_gates",
+    "parse_grid",
+    "run_grid",
+    "split_arguments",
+]
