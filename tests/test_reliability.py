@@ -422,10 +422,21 @@ def no_network(monkeypatch):
     return attempts
 
 
-def test_ingest_and_ask_work_offline_and_try_no_connection(no_network, make_corpus):
+def test_ingest_ask_and_eval_work_offline_and_try_no_connection(no_network, make_corpus):
+    from rag import evaluate
+
     settings = make_corpus({"a.txt": "The Tarn lighthouse was lit in 1852 by Anne Roux."})
     with QA(settings) as qa:  # a fresh model load, under the guard
         qa.ingest()
         answer = qa.ask("When was the Tarn lighthouse lit?")
     assert "1852" in answer.text
+    questions = settings.corpus_dir.parent / "q.jsonl"
+    questions.write_text(
+        json.dumps({"question": "Who lit the Tarn lighthouse?", "answer": "Anne Roux"})
+        + "\n"
+        + json.dumps({"question": "What is the capital of Peru?", "answer": None})
+        + "\n"
+    )
+    report = evaluate(questions, settings)
+    assert report.metrics["containment"] == 1.0
     assert no_network == []
