@@ -9,15 +9,17 @@ exactly what the system removed.
 from __future__ import annotations
 
 import hashlib
-import io
+import json
 import logging
-import multiprocessing
 import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from rag import pdf as pdf_module
+from rag.pdf import Pages, Unreadable, parse_pdf
 from rag.types import SkippedFile
 
 log = logging.getLogger(__name__)
@@ -118,8 +120,7 @@ def load(
 ) -> RawDocument:
     """Turn one file's bytes into a :class:`RawDocument`, or raise :class:`SkipFile`.
 
-    PDFs are parsed in a child process when ``timeout`` is given: a hostile or pathological
-    PDF can keep a pure-Python parser busy for minutes, and only a process can be stopped.
+    PDFs are parsed in a separate process when ``timeout`` is given (see :mod:`rag.pdf`).
     """
     if not data.strip():
         raise SkipFile("empty file")
@@ -128,7 +129,7 @@ def load(
     title = ""
     metadata: dict[str, str] = {}
     if kind == "pdf":
-        parts, title, metadata = _isolated(_load_pdf, data, timeout) if timeout else _load_pdf(data)
+        parts, title, metadata = _pdf(data, timeout)
     elif kind == "html":
         parts, title, metadata = _load_html(decode_text(data))
     else:
@@ -305,74 +306,37 @@ _HTML_BLOCKS = [
 ]
 
 
-def _isolated(parse: Any, data: bytes, timeout: float) -> Any:
-    """Run ``parse(data)`` in a forked child, killed after ``timeout`` seconds.
+def _pdf(data: bytes, timeout: float | None) -> tuple[Pages, str, dict[str, str]]:
+    """Parse a PDF in a separate interpreter, stopped after ``timeout`` seconds.
 
-    Fork (not spawn) keeps the start cost to milliseconds; the child only runs the parser.
+    Without a timeout it is parsed here, in this process (tests and trusted callers).
     """
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_run_child, args=(parse, data, sender), daemon=True)
-    child.start()
-    sender.close()
-    try:
-        if not receiver.poll(timeout):
-            raise SkipFile(
-                f"parsing took longer than {timeout:g} s (a malformed or hostile file?); "
-                "raise RAG_FILE_TIMEOUT to allow more"
-            )
+    if not timeout:
         try:
-            ok, value = receiver.recv()
-        except EOFError:
-            raise SkipFile("the parser crashed on this file") from None
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join(5)
-        receiver.close()
-    if not ok:
-        raise SkipFile(value)
-    return value
-
-
-def _run_child(parse: Any, data: bytes, sender: Any) -> None:
+            return parse_pdf(data)
+        except Unreadable as exc:
+            raise SkipFile(str(exc)) from None
     try:
-        result = (True, parse(data))
-    except SkipFile as exc:
-        result = (False, str(exc))
-    except BaseException as exc:  # noqa: BLE001 - report, whatever it is, to the parent
-        result = (False, f"unreadable file ({type(exc).__name__}: {str(exc)[:200]})")
-    sender.send(result)
-    sender.close()
-
-
-def _load_pdf(data: bytes) -> tuple[list[tuple[str, int | None]], str, dict[str, str]]:
-    """Text of each PDF page, with 1-based page numbers."""
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-
+        done = subprocess.run(
+            [sys.executable, "-I", pdf_module.__file__],
+            input=data,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise SkipFile(
+            f"parsing took longer than {timeout:g} s (a malformed or hostile file?); "
+            "raise RAG_FILE_TIMEOUT to allow more"
+        ) from None
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            try:
-                ok = reader.decrypt("")
-            except Exception:  # noqa: BLE001 - pypdf raises many types for bad crypto
-                ok = 0
-            if not ok:
-                raise SkipFile("encrypted PDF (needs a password)")
-        parts = [(page.extract_text() or "", number) for number, page in enumerate(reader.pages, 1)]
-        info = reader.metadata or {}
-        title = str(info.get("/Title") or "").strip()
-        metadata = {
-            key.lstrip("/").lower(): str(value)
-            for key, value in info.items()
-            if key in ("/Author", "/CreationDate", "/ModDate", "/Subject") and value
-        }
-    except SkipFile:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a parser of untrusted files fails in many ways
-        kind = "corrupt or unreadable PDF" if isinstance(exc, PyPdfError) else "unreadable PDF"
-        raise SkipFile(f"{kind} ({type(exc).__name__}: {str(exc)[:200]})") from None
-    if not any(text.strip() for text, _ in parts):
-        raise SkipFile("no extractable text (a scanned PDF without a text layer?)")
-    return parts, title, metadata
+        result = json.loads(done.stdout)
+    except ValueError:
+        why = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [
+            f"exit status {done.returncode}"
+        ]
+        raise SkipFile(f"the parser crashed on this file ({why[0][:200]})") from None
+    if not result["ok"]:
+        raise SkipFile(result["reason"])
+    parts = [(text, number) for text, number in result["parts"]]
+    return parts, result["title"], result["metadata"]
