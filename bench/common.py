@@ -53,7 +53,9 @@ def _child(fn: Callable[..., dict[str, Any]], args: tuple[Any, ...], queue: Any)
 
     try:
         result = fn(*args)
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        result["peak_rss_mb"] = usage.ru_maxrss / 1024
+        result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
         queue.put(("ok", result))
     except BaseException as exc:
         import traceback
@@ -62,7 +64,8 @@ def _child(fn: Callable[..., dict[str, Any]], args: tuple[Any, ...], queue: Any)
 
 
 def isolated(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """Run ``fn(*args)`` in a fresh interpreter; its result gains the child's peak RSS (MB)."""
+    """Run ``fn(*args)`` in a fresh interpreter; its result gains the child's peak RSS (MB)
+    and CPU seconds (all threads: the work done, whatever else the machine was doing)."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(target=_child, args=(fn, args, queue))

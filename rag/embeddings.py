@@ -219,6 +219,30 @@ class Embedder(Embeddings):
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
         return [len(e.ids) for e in encodings]
 
+    def head(self, texts: Sequence[str], tokens: int) -> list[str]:
+        """The longest prefix of each text with at most ``tokens`` word pieces, cut between words.
+
+        A prefix is an ordinary string, so it is hashed, cached and embedded like any text,
+        and embedding it costs what ``tokens`` costs however long the text is. ``tokens`` <= 0
+        keeps the texts whole.
+        """
+        if tokens <= 0 or not texts:
+            return list(texts)
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        heads: list[str] = []
+        for text, encoding in zip(texts, encodings, strict=True):
+            if len(encoding.ids) <= tokens:
+                heads.append(text)
+                continue
+            words = encoding.word_ids
+            cut = tokens  # the first token left out; step back to the start of its word
+            while cut > 0 and words[cut] is not None and words[cut] == words[cut - 1]:
+                cut -= 1
+            if cut == 0:  # one word longer than the budget: cut inside it
+                cut = tokens
+            heads.append(text[: encoding.offsets[cut][0]].rstrip())
+        return heads
+
     # -- encoding --------------------------------------------------------------------------------
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """Embed ``texts`` as float32 unit vectors.

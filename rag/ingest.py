@@ -13,10 +13,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +163,14 @@ def _embedding_id(settings: Settings, embedder: Embedder) -> dict[str, Any]:
 
 
 def _chunking_id(settings: Settings) -> dict[str, Any]:
-    return {"chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap}
+    """How documents become records and embedded texts: any change means a rebuild."""
+    return {
+        "chunk_size": settings.chunk_size,
+        "chunk_overlap": settings.chunk_overlap,
+        "embed_tokens": settings.embed_tokens,
+        "embed_context": settings.embed_context,
+        "embed_words": settings.embed_words,
+    }
 
 
 def _compatible(prev: Manifest, settings: Settings, embedder: Embedder) -> bool:
@@ -319,15 +328,18 @@ def _chunk_document(
         chunk_overlap=settings.chunk_overlap,
         count_tokens=embedder.count_tokens,
     )
+    dense = embedder.head(
+        [dense_text(doc.title, c.heading, c.text, settings) for c in chunks],
+        settings.embed_tokens,
+    )
     records: list[ChunkRecord] = []
     texts: dict[str, str] = {}
-    for chunk in chunks:
-        context = embedding_text(doc.title, chunk.heading, chunk.text)
+    for chunk, text in zip(chunks, dense, strict=True):
         chunk_id = _hash(f"{doc.source}\0{chunk.start}\0{chunk.text}")
         records.append(
-            ChunkRecord(chunk_id, doc.source, chunk.start, chunk.end, chunk.heading, _hash(context))
+            ChunkRecord(chunk_id, doc.source, chunk.start, chunk.end, chunk.heading, _hash(text))
         )
-        texts[chunk_id] = context
+        texts[chunk_id] = text
     entry = FileEntry(
         sha256=doc.sha256,
         size=doc.size,
@@ -344,14 +356,50 @@ def _chunk_document(
 
 
 def embedding_text(title: str, heading: str, text: str) -> str:
-    """The text that is embedded and keyword-indexed for a chunk: its context, then itself.
+    """The text that is keyword-indexed (and, by default, embedded) for a chunk.
 
     A chunk deep inside a document rarely repeats what the document is about; prefixing the
-    title and section heading (when the chunk does not start with them) restores that.
+    title and section heading (when the chunk does not start with them) restores that. The
+    dense vector may see only the head of it (``Settings.embed_tokens``).
     """
     head = text[:200]
     context = [part for part in dict.fromkeys((title, heading)) if part and part not in head]
     return "\n".join([*context, text])
+
+
+def dense_text(title: str, heading: str, text: str, settings: Settings) -> str:
+    """What the dense vector of a chunk is computed from, before its head is taken.
+
+    ``embed_words`` thins the text out: a mean-pooled sentence vector depends mostly on the
+    words that carry content, so punctuation, symbols, repeats and stopwords (the keyword
+    index's list) can go, and a token budget then covers more of the chunk.
+    """
+    full = embedding_text(title, heading, text) if settings.embed_context else text
+    mode = settings.embed_words
+    if mode == "all":
+        return full
+    words = _WORD.findall(full)
+    if mode == "words":
+        return " ".join(words)
+    stop = _stopwords() if mode == "content" else frozenset()
+    seen: set[str] = set()
+    kept = []
+    for word in words:
+        key = word.lower()
+        if key not in stop and key not in seen:
+            seen.add(key)
+            kept.append(word)
+    return " ".join(kept)
+
+
+_WORD = re.compile(r"\w+(?:['.\-]\w+)*")
+
+
+@lru_cache(maxsize=1)
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
 
 
 def _hash(text: str) -> str:

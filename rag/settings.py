@@ -47,6 +47,22 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(
         40, ge=0, le=1000, description="Tokens of whole sentences repeated from the chunk before."
     )
+    embed_tokens: int = Field(
+        0,
+        ge=0,
+        le=512,
+        description="Word pieces at the head of each chunk that make its dense vector (0 = all "
+        "that fit the window); BM25 and the stored chunk always keep the whole text.",
+    )
+    embed_context: bool = Field(
+        True, description="Put the title and section heading in front of the embedded text."
+    )
+    embed_words: Literal["all", "words", "distinct", "content"] = Field(
+        "all",
+        description="What of a chunk's text is embedded: all of it; its words (no punctuation "
+        "or symbols); each distinct word once; or distinct words minus stopwords. Fewer tokens "
+        "let the embed_tokens budget cover more of a chunk.",
+    )
     max_file_mb: float = Field(
         20.0, gt=0, description="Larger files are skipped at ingest, before being read."
     )
