@@ -22,6 +22,7 @@ from typing import Any
 from rag.types import Answer, Citation, DocumentInfo, IngestSummary, Passage
 
 #: Characters with a meaning in (GitHub-flavoured) Markdown; escaped in chat messages.
+_INDENT = re.compile(r"^[ \t]+", re.M)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:$^=])")
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 #: How much of an over-long or failed question is echoed back into the chat.
@@ -41,7 +42,9 @@ def markdown_literal(text: str) -> str:
     ``![img](http://host/x.png)`` nor ``[link](javascript:...)`` nor ``$$tex$$`` renders.
     """
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    # Indentation at a line start would open a code block: spell it as character references.
+    return _INDENT.sub(lambda m: m[0].replace(" ", "&#32;").replace("\t", "&#9;"), text)
 
 
 def card_id(turn: int, n: int) -> str:

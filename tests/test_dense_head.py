@@ -96,7 +96,9 @@ def test_dense_vectors_embed_the_head_and_bm25_the_whole_chunk(make_corpus, embe
 
 
 def test_changing_what_is_embedded_rebuilds_the_vectors(make_corpus, embedder):
-    settings = make_corpus({"survey.txt": DOC}, embed_tokens=0, chunk_size=120, chunk_overlap=0)
+    settings = make_corpus(
+        {"survey.txt": DOC}, embed_tokens=0, embed_words="all", chunk_size=120, chunk_overlap=0
+    )
     with QA(settings, embedder=embedder) as qa:
         qa.ingest()
         first = qa.reader().manifest

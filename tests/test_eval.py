@@ -115,7 +115,8 @@ def test_evaluate_scores_each_question_with_the_metric_functions(small_report, q
             assert q.metrics["exact_match"] == exact_match(prediction, expected_refs)
             assert q.metrics["f1"] == token_f1(prediction, expected_refs)
             assert q.metrics["containment"] == containment(prediction, expected_refs)
-            assert len(q.retrieved) == 7  # read deeper than top_k (5) for hit@7
+            # read deeper than top_k (5) for hit@7, as far as the one-document index goes
+            assert len(q.retrieved) == min(7, qa.reader().manifest.chunk_count)
             assert q.retrieved[0]["rank"] == 1 and q.retrieved[0]["source"] == SEED
         for c in q.citations:
             assert qa.document_text(c["source"])[c["start"] : c["end"]] == c["quote"]

@@ -326,3 +326,10 @@ def test_documents_are_removed_only_inside_the_corpus(tmp_path):
     remove_document(corpus, "sub/a.txt")
     remove_document(corpus, "sub/a.txt")  # already gone is fine
     assert not (corpus / "sub" / "a.txt").exists() and (tmp_path / "outside.txt").exists()
+
+
+@pytest.mark.parametrize("text", ["\t0", "    code?", "line\n\n    indented", " \t x"])
+def test_indentation_stays_text_not_a_code_block(text):
+    tags = Tags(MD.render(markdown_literal(text)))
+    assert tags.names() <= {"p", "br"}
+    assert " ".join("".join(tags.text).split()) == " ".join(text.split())

@@ -51,7 +51,7 @@ def test_chunks_are_exact_slices_that_cover_the_text(text, size, overlap_share):
 
 
 class FakeEmbedder:
-    """The four things ingest needs from an embedder, backed by LangChain's fake."""
+    """The things ingest needs from an embedder, backed by LangChain's fake."""
 
     model_id = "fake/deterministic-32"
     dimension = 32
@@ -62,6 +62,9 @@ class FakeEmbedder:
 
     def count_tokens(self, texts):
         return whitespace_tokens(texts)
+
+    def head(self, texts, tokens):
+        return [" ".join(t.split()[:tokens]) if tokens else t for t in texts]
 
     def encode(self, texts, progress=None):
         self.embedded += len(texts)

@@ -31,9 +31,20 @@ GRID_KEYS: dict[str, type] = {
     "abstain_threshold": float,
     "embedding_model": str,
     "embedding_dtype": str,
+    "embed_tokens": int,
+    "embed_words": str,
 }
 #: Settings that change the index itself.
-INDEX_KEYS = frozenset({"chunk_size", "chunk_overlap", "embedding_model", "embedding_dtype"})
+INDEX_KEYS = frozenset(
+    {
+        "chunk_size",
+        "chunk_overlap",
+        "embedding_model",
+        "embedding_dtype",
+        "embed_tokens",
+        "embed_words",
+    }
+)
 
 
 class GridError(RagError):

@@ -552,6 +552,8 @@ def _settings_summary(settings: Settings, fusion: Fusion) -> dict[str, Any]:
         "embedding_model": settings.embedding_model,
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
+        "embed_tokens": settings.embed_tokens,
+        "embed_words": settings.embed_words,
         "top_k": settings.top_k,
         "candidate_k": settings.candidate_k,
         "llm": settings.llm,
