@@ -29,7 +29,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -318,8 +318,7 @@ class Embedder(Embeddings):
             encodings = self._model_tokenizer.encode_batch([texts[i] for i in part])
             lengths = [len(e.ids) for e in encodings]
             order = sorted(range(len(part)), key=lengths.__getitem__)
-            for first in range(0, len(order), self.batch_size):
-                rows = order[first : first + self.batch_size]
+            for rows in _batches(order, lengths, self.batch_size):
                 width = lengths[rows[-1]]
                 ids = np.zeros((len(rows), width), dtype=np.int64)
                 mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -512,6 +511,28 @@ class Embedder(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         return self.encode([text])[0].tolist()
+
+
+def _batches(order: list[int], lengths: list[int], size: int) -> Iterator[list[int]]:
+    """Split rows (sorted by token length) into batches of at most ``size`` similar lengths.
+
+    Every row of a batch is padded to its longest, so a batch closes when the next row is
+    much longer than its first: a question's eight candidate sentences of 12 to 70 tokens
+    cost 320 tokens in three batches instead of 560 in one. Bulk ingest batches, whose
+    neighbouring lengths differ by a token or two, are cut only by ``size``.
+    """
+    batch: list[int] = []
+    for row in order:
+        if batch and (len(batch) == size or lengths[row] > lengths[batch[0]] * _SPREAD + 4):
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch
+
+
+#: How much longer than a batch's first (shortest) row the others may be.
+_SPREAD = 1.3
 
 
 def _forget_old_exports(folder: Path, keep: Path, limit: int = KEEP_EXPORTS) -> None:

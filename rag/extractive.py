@@ -35,8 +35,8 @@ _LEXICAL_WEIGHT = 0.4
 _UNTYPED_PENALTY = 0.5  # a "when" question's evidence must hold a date to answer it
 _CONTEXT_WEIGHT = 0.5  # terms found only in the antecedent sentence count half
 _RELATION_PENALTY = 0.7  # "Who founded X?" answered by a sentence that never says "founded"
-_PRESELECT = 8  # sentences embedded per question (the rest are ranked lexically out)
-_RELATION_CHECKED = 3  # best sentences checked for the relation (each costs a small embedding)
+_PRESELECT = 4  # sentences embedded per question (the rest are ranked lexically out)
+_RELATION_CHECKED = 2  # best sentences checked for the relation (each costs a small embedding)
 _SYNONYM = 0.5  # word-embedding similarity that counts as naming the same relation
 _FOCUS_WEIGHT = 2.0  # the word right after "what/which/who": what the question is about
 _ANAPHOR = re.compile(
@@ -381,7 +381,10 @@ class ExtractiveAnswerer:
             stems = set(analyze(text))
             missing = [w for w in relation if not any(_has(t, stems) for t in analyze(w))]
             if len(missing) == len(relation):
-                words = {w for w in re.findall(r"[^\W\d_]{3,}", text) if analyze(w)}
+                # Lower-case words only: names ("Karzai", "President Zardari") are what the
+                # question is about, never the relation it asks for.
+                found = re.findall(r"[^\W\d_]{3,}", text)
+                words = {w for w in found if w[0].islower() and analyze(w)}
                 pending.append((i, missing, sorted(words)))
         if not pending:
             return head

@@ -356,11 +356,10 @@ def _chunk_document(
 
 
 def embedding_text(title: str, heading: str, text: str) -> str:
-    """The text that is keyword-indexed (and, by default, embedded) for a chunk.
+    """The text that is keyword-indexed for a chunk, and that :func:`dense_text` thins out.
 
     A chunk deep inside a document rarely repeats what the document is about; prefixing the
-    title and section heading (when the chunk does not start with them) restores that. The
-    dense vector may see only the head of it (``Settings.embed_tokens``).
+    title and section heading (when the chunk does not start with them) restores that.
     """
     head = text[:200]
     context = [part for part in dict.fromkeys((title, heading)) if part and part not in head]

@@ -309,7 +309,9 @@ _HTML_BLOCKS = [
 def _pdf(data: bytes, timeout: float | None) -> tuple[Pages, str, dict[str, str]]:
     """Parse a PDF in a separate interpreter, stopped after ``timeout`` seconds.
 
-    Without a timeout it is parsed here, in this process (tests and trusted callers).
+    Without a timeout it is parsed here, in this process (tests and trusted callers). ``-P``
+    keeps the script's own folder off ``sys.path``, where ``rag/types.py`` would shadow the
+    standard library's ``types``; the environment (``PYTHONPATH``, site-packages) is the caller's.
     """
     if not timeout:
         try:
@@ -318,7 +320,7 @@ def _pdf(data: bytes, timeout: float | None) -> tuple[Pages, str, dict[str, str]
             raise SkipFile(str(exc)) from None
     try:
         done = subprocess.run(
-            [sys.executable, "-I", pdf_module.__file__],
+            [sys.executable, "-P", pdf_module.__file__],
             input=data,
             capture_output=True,
             timeout=timeout,

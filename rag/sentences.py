@@ -22,6 +22,17 @@ def _segmenter() -> Any:
     return pysbd.Segmenter(language="en", clean=False)
 
 
+def _sentences(text: str) -> list[str]:
+    """The sentences pysbd finds, without its own offset search.
+
+    ``Segmenter.segment`` (non-destructive mode) finds each sentence again by compiling it as
+    a regular expression and scanning the whole text: most of its time, and it floods
+    Python's regex cache, so pysbd's own rules are compiled again and again. The forward
+    search in :func:`_spans` does that job exactly, so only the rules are run here.
+    """
+    return _segmenter().processor(text).process()
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each sentence in ``text``, trimmed of surrounding whitespace."""
     return list(_spans(text))
@@ -37,7 +48,7 @@ def _spans(text: str) -> tuple[tuple[int, int], ...]:
             # offset the same (one character for one character).
             flat = text[start:end].replace("\n", " ")
             cursor = 0
-            for sentence in _segmenter().segment(flat):
+            for sentence in _sentences(flat):
                 stripped = sentence.strip()
                 if not stripped:
                     continue

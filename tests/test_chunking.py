@@ -63,3 +63,24 @@ def test_a_giant_sentence_is_cut_into_windows():
 def test_overlap_must_be_smaller_than_size():
     with pytest.raises(ValueError):
         chunk_text("a b c", chunk_size=10, chunk_overlap=10)
+
+
+def test_sentence_spans_match_pysbds_own_segmentation():
+    """Our forward search replaces pysbd's offset search: the sentences must be the same."""
+    import pysbd
+
+    from rag.sentences import sentence_spans
+
+    text = (CORPUS / SEED).read_text(encoding="utf-8")[:6000] + (
+        "\n\nDr. Smith met Mr. Jones at 5 p.m. in the U.S. capital. They talked.  Then "
+        'he said "Stop." and left... Was it 1.5 km? Yes! See e.g. p. 42 of the report.'
+    )
+    ours = [text[s:e] for s, e in sentence_spans(text)]
+    segmenter = pysbd.Segmenter(language="en", clean=False)
+    theirs = [
+        s.strip()
+        for block in text.split("\n\n")
+        for s in segmenter.segment(block.replace("\n", " "))
+        if s.strip()
+    ]
+    assert ours == theirs
