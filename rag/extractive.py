@@ -34,7 +34,7 @@ _DENSE_WEIGHT = 0.6
 _LEXICAL_WEIGHT = 0.4
 _UNTYPED_PENALTY = 0.5  # a "when" question's evidence must hold a date to answer it
 _CONTEXT_WEIGHT = 0.5  # terms found only in the antecedent sentence count half
-_RELATION_PENALTY = 0.7  # "Who founded X?" answered by a sentence that never says "founded"
+_RELATION_PENALTY = 0.65  # "Who founded X?" answered by a sentence that never says "founded"
 _PRESELECT = 4  # sentences embedded per question (the rest are ranked lexically out)
 _RELATION_CHECKED = 2  # best sentences checked for the relation (each costs a small embedding)
 _SYNONYM = 0.5  # word-embedding similarity that counts as naming the same relation
@@ -201,15 +201,21 @@ _RELATION_ATTR = re.compile(  # "What is the population of ..."
     r"\b(?:who|what)\s+(?:is|was|are|were)\s+the\s+(?P<words>(?:[\w-]+\s+){1,3}?)of\b", re.I
 )
 _RELATION_OWNED = re.compile(r"\b\w+['\u2019]s\s+(?P<word>[a-z][\w-]*)")  # "X's predecessor"
+_RELATION_PASSIVE = re.compile(  # "Which agency is accused of ...", "What was built in ..."
+    r"^\W*(?:which|what)\b[^?]*?\b(?:is|was|are|were|been)\s+"
+    r"(?P<word>[a-z]\w*(?:ed|en|wn|lt|ght))\b",
+    re.I,
+)
 
 
 def relation_terms(question: str) -> list[str]:
     """Words naming the relation a question asks about, which evidence must mention.
 
     "Who founded X?" asks about founding, "What is the population of X?" about population,
-    "Who was X's predecessor?" about a predecessor. A sentence about X that never mentions
-    the relation is not an answer, however well it matches X. Category words ("which
-    country") are not relations: the answer names a country without saying "country".
+    "Who was X's predecessor?" about a predecessor, "Which agency is accused of ..." about an
+    accusation. A sentence about X that never mentions the relation is not an answer, however
+    well it matches X. Category words ("which country") are not relations: the answer names a
+    country without saying "country".
     """
     words: list[str] = []
     if verb := _RELATION_VERB.search(question):
@@ -225,6 +231,8 @@ def relation_terms(question: str) -> list[str]:
         words.extend(named)
     if owned := _RELATION_OWNED.search(question):
         words.append(owned["word"])
+    if passive := _RELATION_PASSIVE.search(question):
+        words.append(passive["word"])
     return [w for w in words if analyze(w)]
 
 
@@ -360,13 +368,24 @@ class ExtractiveAnswerer:
             if not typed:
                 score *= _UNTYPED_PENALTY
             scored.append(Scored(sentence, float(similarity), lexical, typed, score))
-        scored.sort(key=lambda s: (-s.score, s.sentence.rank, s.sentence.start))
-        if relation:
-            head = self._check_relation(relation, scored[:_RELATION_CHECKED])
-            scored = sorted(
-                head + scored[_RELATION_CHECKED:],
-                key=lambda s: (-s.score, s.sentence.rank, s.sentence.start),
-            )
+        order = lambda s: (-s.score, s.sentence.rank, s.sentence.start)  # noqa: E731
+        scored.sort(key=order)
+        # Check the best sentences for the relation; when penalties reorder them, the new
+        # leaders are checked too, so an unchecked sentence never wins by default.
+        checked: set[tuple[str, int]] = set()
+        while relation:
+            head = [
+                i
+                for i, item in enumerate(scored[:_RELATION_CHECKED])
+                if (item.sentence.source, item.sentence.start) not in checked
+            ]
+            if not head:
+                break
+            judged = self._check_relation(relation, [scored[i] for i in head])
+            for i, item in zip(head, judged, strict=True):
+                scored[i] = item
+                checked.add((item.sentence.source, item.sentence.start))
+            scored.sort(key=order)
         return scored
 
     def _check_relation(self, relation: list[str], head: list[Scored]) -> list[Scored]:
