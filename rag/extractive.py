@@ -208,6 +208,11 @@ _RELATION_PASSIVE = re.compile(  # "Which agency is accused of ...", "What was b
 )
 
 
+def _best_first(item: Scored) -> tuple[float, int, int]:
+    """Highest score first; ties go to the better-ranked passage, then the earlier sentence."""
+    return (-item.score, item.sentence.rank, item.sentence.start)
+
+
 def relation_terms(question: str) -> list[str]:
     """Words naming the relation a question asks about, which evidence must mention.
 
@@ -368,8 +373,7 @@ class ExtractiveAnswerer:
             if not typed:
                 score *= _UNTYPED_PENALTY
             scored.append(Scored(sentence, float(similarity), lexical, typed, score))
-        order = lambda s: (-s.score, s.sentence.rank, s.sentence.start)  # noqa: E731
-        scored.sort(key=order)
+        scored.sort(key=_best_first)
         # Check the best sentences for the relation; when penalties reorder them, the new
         # leaders are checked too, so an unchecked sentence never wins by default.
         checked: set[tuple[str, int]] = set()
@@ -385,7 +389,7 @@ class ExtractiveAnswerer:
             for i, item in zip(head, judged, strict=True):
                 scored[i] = item
                 checked.add((item.sentence.source, item.sentence.start))
-            scored.sort(key=order)
+            scored.sort(key=_best_first)
         return scored
 
     def _check_relation(self, relation: list[str], head: list[Scored]) -> list[Scored]:
