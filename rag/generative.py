@@ -2,7 +2,7 @@
 
 Three guards stand around the model:
 
-- **before**: the extractive answerer's evidence score for the best retrieved sentence; below
+- **before**: the reader's no-answer margin for the best span of the retrieved passages; below
   the calibrated threshold the model is not called and the answer is an abstention, exactly as
   in extractive mode (so switching answerers does not change *when* the system answers);
 - **in the prompt**: passages travel as numbered, delimited data (:mod:`rag.prompts`);
@@ -36,8 +36,8 @@ class GenerativeAnswerer:
 
     Args:
         model: any LangChain chat model (see :func:`rag.llm.make_chat_model`).
-        embedder, idf, doc_text, threshold: as for
-            :class:`~rag.extractive.ExtractiveAnswerer`, whose evidence score gates the call.
+        gate: the extractive answerer, whose reader score gates the call (same threshold).
+        embedder, idf, doc_text: for the citation checker.
         name: reported as ``Answer.answerer`` (the ``RAG_LLM`` value).
         guard: wraps each model call, turning provider errors into ``BackendError``.
         min_support: see :class:`~rag.citations.CitationChecker`.
@@ -46,10 +46,10 @@ class GenerativeAnswerer:
     def __init__(
         self,
         model: BaseChatModel,
+        gate: ExtractiveAnswerer,
         embedder: Embedder,
         idf: Callable[[str], float],
         doc_text: Callable[[str], str],
-        threshold: float,
         *,
         name: str = "generative",
         guard: Guard = nullcontext,
@@ -58,7 +58,7 @@ class GenerativeAnswerer:
         self.model = model
         self.name = name
         self.guard = guard
-        self.gate = ExtractiveAnswerer(embedder, idf, doc_text, threshold)
+        self.gate = gate
         self.checker = CitationChecker(embedder, idf, doc_text, min_support)
 
     def __call__(self, question: str, passages: Sequence[Document], *, query: str = "") -> Answer:
@@ -78,9 +78,9 @@ class GenerativeAnswerer:
         or be an abstention when the model refused.
         """
         query = query or question
-        ranked = self.gate.rank_sentences(query, passages)
-        score = ranked[0].score if ranked else 0.0
-        if not ranked or score < self.gate.threshold:
+        found = self.gate.find(query, passages)
+        score = found.score if found else 0.0
+        if found is None or score < self.gate.threshold:
             yield ABSTAIN_TEXT
             yield self._abstain(question, query, score, reason="below threshold")
             return

@@ -27,13 +27,14 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.embeddings import Embedder
 from rag.errors import IndexMissingError, QuestionError
-from rag.extractive import DEFAULT_THRESHOLD, ExtractiveAnswerer
+from rag.extractive import ExtractiveAnswerer
 from rag.followup import rewrite, rewrite_with_llm
 from rag.generative import GenerativeAnswerer
 from rag.index import IndexDir, IndexReader
 from rag.ingest import Progress, ingest
 from rag.keyword import analyze
 from rag.llm import BackendSpec, backend_errors, make_chat_model, parse_backend
+from rag.reader import ReaderModel
 from rag.retrieval import HybridRetriever, to_passage
 from rag.settings import Settings
 from rag.types import Answer, DocumentInfo, IngestSummary, Passage
@@ -126,13 +127,35 @@ class QA:
                 self._chat_model = make_chat_model(self.settings)
             return self._chat_model
 
+    @cached_property
+    def reader_model(self) -> ReaderModel:
+        """The span reader (``settings.reader``), loaded once."""
+        return ReaderModel(self.settings.reader)
+
     @property
     def threshold(self) -> float:
-        """Abstention threshold: explicit setting, else calibrated with the index, else default."""
+        """Abstention threshold: explicit setting, else calibrated with the index.
+
+        A threshold stored with the index counts only for the reader it was calibrated with;
+        otherwise the one calibrated with the reader on its dev split applies.
+        """
         if self.settings.abstain_threshold is not None:
             return self.settings.abstain_threshold
-        stored = IndexDir(self.settings.index_dir).stored_settings().get("abstain_threshold")
-        return float(stored) if stored is not None else DEFAULT_THRESHOLD
+        stored = IndexDir(self.settings.index_dir).stored_settings()
+        model = self.reader_model
+        if stored.get("abstain_threshold") is not None and stored.get("reader") == model.model_id:
+            return float(stored["abstain_threshold"])
+        return model.threshold
+
+    def answerer(self) -> ExtractiveAnswerer:
+        """The extractive answerer over the open index (also the generative path's gate)."""
+        return ExtractiveAnswerer(
+            self.reader_model,
+            self.reader().doc_text,
+            self.threshold,
+            idf=self.reader().keyword.idf,
+            windows=self.settings.reader_windows,
+        )
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -236,10 +259,7 @@ class QA:
         if self.generative:
             answerer: Any = self._generative_answerer()
         else:
-            reader = self.reader()
-            answerer = ExtractiveAnswerer(
-                self.embedder, reader.keyword.idf, reader.doc_text, self.threshold
-            )
+            answerer = self.answerer()
         answer = answerer(state["question"], state["passages"], query=state["query"])
         return self._finish(answer, state["passages"], state["started"])
 
@@ -250,10 +270,10 @@ class QA:
         name = str(spec) if not spec.extractive else f"chat:{model._llm_type}"
         return GenerativeAnswerer(
             model,
+            self.answerer(),
             self.embedder,
             reader.keyword.idf,
             reader.doc_text,
-            self.threshold,
             name=name,
             guard=self._guard,
         )

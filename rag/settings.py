@@ -89,6 +89,14 @@ class Settings(BaseSettings):
         None,
         description="Overrides the threshold calibrated with `rag eval --calibrate`.",
     )
+    reader: str = Field(
+        "default",
+        description="The span reader: `default` (the shipped model), a folder with model.onnx "
+        "and tokenizer.json, or a local Hugging Face extractive-QA model folder.",
+    )
+    reader_windows: int = Field(
+        6, ge=1, le=64, description="Windows of the retrieved passages the reader reads."
+    )
     max_question_chars: int = Field(2000, ge=10, le=100_000)
     llm: str = Field(
         "extractive",

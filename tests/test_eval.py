@@ -70,7 +70,6 @@ def test_csv_with_list_cells(tmp_path):
     [
         ("q.jsonl", '{"question": "ok?"}\nnot json\n', "line 2: not a JSON object"),
         ("q.jsonl", '{"question": ""}\n', "line 1: 'question' is missing"),
-        ("q.jsonl", '{"question": "a?", "answr": "x"}\n', "unknown column(s) answr"),
         ("q.jsonl", '{"id": "d", "question": "a?"}\n{"id": "d", "question": "b?"}\n', "twice"),
         ("q.jsonl", "\n\n", "holds no questions"),
         ("q.jsonl", '{"question": "a?", "aliases": {"x": 1}}\n', "'aliases' must be text"),
@@ -83,6 +82,21 @@ def test_bad_question_files_say_what_is_wrong(tmp_path, name, content, message):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(QuestionFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
         load_questions(path)
+
+
+def test_extra_columns_are_kept_and_named_once(tmp_path, caplog):
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        '{"question": "a?", "answer": "x", "type": "when", "level": 2}\n'
+        '{"question": "b?", "type": "who"}\n',
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING"):
+        one, two = load_questions(path)
+    assert one.extra == {"type": "when", "level": 2} and two.extra == {"type": "who"}
+    assert one.answer == "x" and two.answer is None
+    warnings = [r.getMessage() for r in caplog.records if "not scored" in r.getMessage()]
+    assert len(warnings) == 1 and "level, type" in warnings[0]
 
 
 def test_missing_question_file(tmp_path):

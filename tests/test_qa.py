@@ -9,7 +9,6 @@ import time
 import pytest
 
 from rag import QA, Answer, IndexMissingError, QuestionError, Settings
-from rag.extractive import relation_terms
 from rag.types import ABSTAIN_TEXT
 from tests.conftest import DATA, SEED
 
@@ -149,18 +148,3 @@ def test_settings_read_rag_environment(monkeypatch, tmp_path):
     settings = Settings()
     assert settings.top_k == 7 and settings.index_dir == tmp_path
     assert Settings(top_k=3).top_k == 3
-
-
-@pytest.mark.parametrize(
-    ("question", "terms"),
-    [
-        ("Who founded the Taliban movement?", ["founded"]),
-        ("Who was Zardari's predecessor as President of Pakistan?", ["predecessor"]),
-        ("Which Pakistani intelligence agency is accused of backing the Taliban?", ["accused"]),
-        ("What was built near the border in 1901?", ["built"]),
-        ("Which city is the capital of Afghanistan?", []),  # a category, not a relation
-        ("When did the Taliban seize Kabul?", []),
-    ],
-)
-def test_relation_terms_name_what_the_question_asks_about(question, terms):
-    assert relation_terms(question) == terms

@@ -4,7 +4,9 @@ One question per line (JSONL) or row (CSV) with the columns ``question``, ``answ
 empty when the corpus cannot answer it), ``aliases`` (other correct answers), ``source`` (the
 document that holds the answer), ``support`` (a quote of the passage that holds it), ``id`` and
 ``tags``. Only ``question`` is required. ``source`` and ``support`` may be lists when several
-passages are expected; in CSV, list cells are JSON arrays or ``|``-separated text.
+passages are expected; in CSV, list cells are JSON arrays or ``|``-separated text. Other
+columns (users' files carry their own: a category, a difficulty, a note) are kept per question
+in ``extra`` and reported once as ignored by the scoring.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ("id", "question", "answer", "aliases", "source", "support", "tags")
 
@@ -37,6 +42,7 @@ class Question:
     sources: tuple[str, ...] = ()
     supports: tuple[str, ...] = ()
     tags: tuple[str, ...] = field(default_factory=tuple)
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def answerable(self) -> bool:
@@ -56,16 +62,12 @@ class Question:
             "source": list(self.sources),
             "support": list(self.supports),
             "tags": list(self.tags),
+            **({"extra": dict(self.extra)} if self.extra else {}),
         }
 
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any], *, default_id: str = "") -> Question:
         """Build from a dict with the file's columns; raises ``ValueError`` on bad values."""
-        unknown = set(row) - set(COLUMNS)
-        if unknown:
-            raise ValueError(
-                f"unknown column(s) {', '.join(sorted(unknown))}; expected {', '.join(COLUMNS)}"
-            )
         text = row.get("question")
         if not isinstance(text, str) or not text.strip():
             raise ValueError("'question' is missing or empty")
@@ -80,6 +82,7 @@ class Question:
             sources=_strings(row.get("source"), "source"),
             supports=_strings(row.get("support"), "support"),
             tags=_strings(row.get("tags"), "tags"),
+            extra={k: v for k, v in row.items() if k not in COLUMNS},
         )
 
 
@@ -130,6 +133,13 @@ def load_questions(path: Path) -> list[Question]:
         questions.append(q)
     if not questions:
         raise QuestionFileError(f"questions file {path} holds no questions")
+    ignored = sorted({k for q in questions for k in q.extra})
+    if ignored:
+        log.warning(
+            "%s: column(s) %s are not scored; kept per question in the report",
+            path,
+            ", ".join(ignored),
+        )
     return questions
 
 

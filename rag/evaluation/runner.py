@@ -112,6 +112,7 @@ class QuestionResult:
     metrics: dict[str, float | None] = field(default_factory=dict)
     passed: dict[str, bool] = field(default_factory=dict)
     error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # the file's own columns, unscored
 
     @property
     def prediction(self) -> str:
@@ -279,13 +280,15 @@ def _calibrate(
     """Score every question with abstention off, pick the threshold, store it with the index."""
     with QA(settings, embedder=embedder) as current:
         previous = current.threshold
+        reader_id = current.reader_model.model_id
     open_settings = settings.model_copy(update={"abstain_threshold": -math.inf})
     with QA(open_settings, embedder=embedder) as qa:
         results = _run(qa, questions, ks[:1], answers=True, fusion=None, progress=progress)
     answerable = [(r.score, bool(r.metrics.get("containment"))) for r in results if r.answerable]
     unanswerable = [r.score for r in results if not r.answerable]
     found = calibrate(answerable, unanswerable, previous=previous)
-    IndexDir(settings.index_dir).store_settings(abstain_threshold=found.threshold)
+    # stored with the reader it was calibrated for: another reader's scores mean other things
+    IndexDir(settings.index_dir).store_settings(abstain_threshold=found.threshold, reader=reader_id)
     if settings.abstain_threshold is not None:
         log.warning(
             "stored the calibrated threshold %.4f, but RAG_ABSTAIN_THRESHOLD=%s overrides it",
@@ -412,6 +415,7 @@ def _score(
         sources=list(q.sources),
         supports=list(q.supports),
         tags=list(q.tags),
+        extra=dict(q.extra),
         answer=answer.text if answer is not None else "",
         abstained=abstained,
         score=round(float(answer.score), 6) if answer is not None else 0.0,

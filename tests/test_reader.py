@@ -1,0 +1,152 @@
+"""The learned reader with its real shipped weights and a real onnxruntime session."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+
+import pytest
+
+from rag import QA
+from rag.reader import SHIPPED, ReaderError, ReaderModel
+
+BRIDGE = (
+    "Zephyr Bridge\n\n"
+    "The Zephyr Bridge over the Lomar River was opened in 1932 by mayor Helen Crane. "
+    "It is 410 metres long and carries two railway tracks. The bridge was repainted in 1987.\n"
+)
+HARBOUR = (
+    "Harbour report\n\n"
+    "The old harbour of Velmont handles grain and timber. Its lighthouse was built by the "
+    "engineer Samuel Ortiz in 1874.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def model() -> ReaderModel:
+    return ReaderModel()
+
+
+@pytest.fixture
+def small(make_corpus, embedder):
+    settings = make_corpus({"bridge.txt": BRIDGE, "harbour.txt": HARBOUR})
+    with QA(settings, embedder=embedder) as qa:
+        yield qa
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"\[\d+\]", "", text).split()
+
+
+def test_the_answer_is_the_span_cited_by_its_sentence(small):
+    answer = small.ask("Who opened the Zephyr Bridge?")
+    assert not answer.abstained
+    assert "Helen Crane" in answer.text and len(words(answer.text)) <= 4
+    c = answer.citations[0]
+    assert c.source == "bridge.txt"
+    assert c.quote == "The Zephyr Bridge over the Lomar River was opened in 1932 by mayor Helen Crane."
+    assert small.document_text("bridge.txt")[c.start : c.end] == c.quote
+
+
+def test_a_number_question_gets_the_number(small):
+    answer = small.ask("How long is the Zephyr Bridge?")
+    assert "410 metres" in answer.text and answer.citations[0].source == "bridge.txt"
+
+
+def test_related_but_silent_passages_abstain(small):
+    answer = small.ask("When was the Zephyr Bridge demolished?")
+    assert answer.abstained and answer.citations == []
+    assert any(p.source == "bridge.txt" for p in answer.passages)  # it was retrieved
+
+
+def test_which_document_answers_with_the_title(small):
+    answer = small.ask("Which report mentions the lighthouse?")
+    assert not answer.abstained
+    assert answer.text.startswith("Harbour report")
+    assert answer.citations[0].source == "harbour.txt"
+    assert "lighthouse" in answer.citations[0].quote
+
+
+def test_shipped_weights_match_the_model_card():
+    card = (SHIPPED / "MODEL_CARD.md").read_text(encoding="utf-8")
+    for name in ("model.onnx", "tokenizer.json"):
+        digest = hashlib.sha256((SHIPPED / name).read_bytes()).hexdigest()
+        assert f"| `{name}` | {digest}" in card, name
+    assert (SHIPPED / "model.onnx").stat().st_size <= 30 * 1024 * 1024
+    assert "CC BY-SA 4.0" in card
+
+
+def test_missing_weights_name_the_file(tmp_path):
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    shutil.copy(SHIPPED / "reader.json", folder)
+    shutil.copy(SHIPPED / "tokenizer.json", folder)
+    with pytest.raises(ReaderError, match="not found: " + re.escape(str(folder / "model.onnx"))):
+        ReaderModel(str(folder))
+
+
+def test_damaged_weights_name_the_file(tmp_path):
+    folder = tmp_path / "reader"
+    shutil.copytree(SHIPPED, folder)
+    data = (folder / "model.onnx").read_bytes()
+    (folder / "model.onnx").write_bytes(data[: len(data) // 3])  # a truncated download
+    with pytest.raises(ReaderError, match=re.escape(str(folder / "model.onnx")) + " are damaged"):
+        ReaderModel(str(folder))
+
+
+def test_a_folder_that_is_no_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ReaderError, match="neither model.onnx nor a Hugging Face config.json"):
+        ReaderModel(str(tmp_path))
+    with pytest.raises(ReaderError, match="not found"):
+        ReaderModel(str(tmp_path / "missing"))
+
+
+@pytest.mark.slow
+def test_a_transformers_folder_reads_like_its_onnx_export(tmp_path):
+    """RAG_READER may name a Hugging Face QA folder; its ONNX export gives the same spans."""
+    import torch
+    from transformers import BertForQuestionAnswering
+
+    from rag.embeddings import resolve_model_path
+    from rag.settings import DEFAULT_EMBEDDING_MODEL
+    from rag.spans import batch
+
+    base = resolve_model_path(DEFAULT_EMBEDDING_MODEL)
+    torch.manual_seed(0)
+    hf = BertForQuestionAnswering.from_pretrained(str(base)).eval()
+    hf_dir, onnx_dir = tmp_path / "hf", tmp_path / "onnx"
+    hf.save_pretrained(hf_dir)
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(base / name, hf_dir / name)
+    window = {"max_len": 128, "stride": 32}
+    (hf_dir / "reader.json").write_text(json.dumps(window))  # same windows for both
+    by_hf = ReaderModel(str(hf_dir / "config.json").removesuffix("config.json"))
+    assert by_hf.kind == "hf"
+
+    onnx_dir.mkdir()
+    example = batch(by_hf.windows("Who?", ["Helen Crane opened it."]))
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    torch.onnx.export(
+        hf,
+        tuple(torch.from_numpy(example[n]) for n in names),
+        str(onnx_dir / "model.onnx"),
+        input_names=names,
+        output_names=["start_logits", "end_logits"],
+        dynamic_axes={n: {0: "b", 1: "t"} for n in [*names, "start_logits", "end_logits"]},
+        opset_version=17,
+        dynamo=False,
+    )
+    shutil.copy(base / "tokenizer.json", onnx_dir / "tokenizer.json")
+    (onnx_dir / "reader.json").write_text(json.dumps(window))
+    by_onnx = ReaderModel(str(onnx_dir))
+    assert by_onnx.kind == "onnx"
+
+    question = "Who opened the Zephyr Bridge?"
+    passages = [BRIDGE * 3, HARBOUR]
+    ws = by_hf.windows(question, passages)
+    assert len(ws) > 2  # the long passage is cut with a stride
+    for a, b in zip(by_hf.read(question, ws), by_onnx.read(question, ws), strict=True):
+        assert (a.passage, a.start, a.end) == (b.passage, b.start, b.end)
+        assert a.margin == pytest.approx(b.margin, abs=1e-3)

@@ -1,0 +1,191 @@
+"""SQuAD v1.1 dev split into training, dev and evaluation articles, and no-answer examples.
+
+The issue that asked for the reader names the 13 articles it may be trained on; the other 35
+are the evaluation set and are never read by training, tuning or calibration. Two of the 13
+are kept aside as our own dev split (model selection and the abstention threshold).
+
+SQuAD v1.1 has no unanswerable questions, so three kinds are made here (the SQuAD 2.0 idea):
+
+* *related but silent*: the question with a year, number or name swapped for another one of
+  the same article that the paragraph does not mention ("... in 2019?" against a passage
+  about 2018), paired with its own paragraph. The hardest kind, and what users meet most:
+  passages on the right topic that do not hold the answer.
+* the paragraph with the answer's sentence removed (same topic, same words, no answer);
+* the BM25-closest paragraph of another article (and of the same article) that does not
+  contain any reference answer.
+
+``bench/reader.py`` builds its related-but-silent evaluation questions from the 35 evaluation
+articles with the same :func:`swap_entity`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+TRAIN_ARTICLES = (
+    "Super_Bowl_50",
+    "Nikola_Tesla",
+    "Teacher",
+    "Martin_Luther",
+    "Apollo_program",
+    "Newcastle_upon_Tyne",
+    "Victoria_and_Albert_Museum",
+    "American_Broadcasting_Company",
+    "Genghis_Khan",
+    "Doctor_Who",
+    "Kenya",
+    "Chloroplast",
+    "United_Methodist_Church",
+)
+#: Of the 13, kept aside for model selection and calibration.
+DEV_ARTICLES = ("Kenya", "Chloroplast")
+
+DEV_FILE = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "squad-v1.1-dev"
+DEV_FILE = DEV_FILE / "dev-v1.1.json"
+
+
+@dataclass(frozen=True)
+class Example:
+    """A question over one passage; ``answers`` empty means the passage does not answer it."""
+
+    qid: str
+    article: str
+    question: str
+    passage: str
+    answers: tuple[str, ...]
+    kind: str  # answerable | silent | removed | other-article | same-article
+    starts: tuple[int, ...] = ()  # character offset of each answer in the passage
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def load_articles(path: Path = DEV_FILE) -> list[dict]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+
+
+def split(articles: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(train, dev, evaluation) articles; evaluation is everything not named for training."""
+    train = [a for a in articles if a["title"] in TRAIN_ARTICLES and a["title"] not in DEV_ARTICLES]
+    dev = [a for a in articles if a["title"] in DEV_ARTICLES]
+    evaluation = [a for a in articles if a["title"] not in TRAIN_ARTICLES]
+    return train, dev, evaluation
+
+
+def answerable(articles: Iterable[dict]) -> Iterator[Example]:
+    for a in articles:
+        for p in a["paragraphs"]:
+            for q in p["qas"]:
+                refs = {x["text"]: x["answer_start"] for x in q["answers"]}
+                yield Example(
+                    q["id"],
+                    a["title"],
+                    q["question"],
+                    p["context"],
+                    tuple(refs),
+                    "answerable",
+                    tuple(refs.values()),
+                )
+
+
+# -- related but silent: swap a year, number or name ----------------------------------------------
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-z]+)*\b")
+_QUESTION_WORDS = {
+    "What", "Which", "Who", "Whom", "Whose", "When", "Where", "Why", "How", "In", "On", "At",
+    "The", "A", "An", "Of", "For", "By", "To", "From", "During", "After", "Before", "Is", "Was",
+    "Are", "Were", "Did", "Do", "Does", "Name", "According", "Along", "With", "As", "If",
+}  # fmt: skip
+
+
+def _names(text: str) -> list[str]:
+    out = []
+    for m in _NAME.finditer(text):
+        words = m.group(0).split()
+        while words and words[0] in _QUESTION_WORDS:
+            words = words[1:]
+        if words:
+            out.append(" ".join(words))
+    return out
+
+
+def _entities(text: str) -> dict[str, list[str]]:
+    years = _YEAR.findall(text)
+    numbers = [n for n in _NUMBER.findall(text) if n not in years and len(n.strip(",.")) > 0]
+    return {"year": years, "number": [n.strip(",.") for n in numbers], "name": _names(text)}
+
+
+def article_entities(article: dict) -> dict[str, list[str]]:
+    """Every year, number and name of an article, in order of first appearance."""
+    pool: dict[str, list[str]] = {"year": [], "number": [], "name": []}
+    for p in article["paragraphs"]:
+        for kind, values in _entities(p["context"]).items():
+            pool[kind].extend(values)
+    return {k: list(dict.fromkeys(v)) for k, v in pool.items()}
+
+
+def swap_entity(
+    question: str, passage: str, pool: dict[str, list[str]], rng: random.Random
+) -> str | None:
+    """The question with one of its years, numbers or names swapped; None if it has none.
+
+    The swapped-out value is one the passage mentions; the new one is another of the
+    article's that the passage never mentions.
+    """
+    low = passage.lower()
+    options: list[tuple[str, str]] = []
+    for kind, values in _entities(question).items():
+        for value in values:
+            if value.lower() in low:
+                options.append((kind, value))
+    rng.shuffle(options)
+    for kind, value in options:
+        candidates = [
+            v
+            for v in pool[kind]
+            if v.lower() not in low and v.lower() not in question.lower() and v != value
+        ]
+        if kind == "name":  # a name for a name of the same length reads naturally
+            candidates = [v for v in candidates if len(v.split()) == len(value.split())]
+        if candidates:
+            new = rng.choice(candidates)
+            return re.sub(rf"\b{re.escape(value)}\b", new, question, count=1)
+    return None
+
+
+def silent(articles: Iterable[dict], seed: int = 0) -> Iterator[Example]:
+    """Related-but-silent questions: each paired with the paragraph it was written for."""
+    rng = random.Random(seed)
+    for a in articles:
+        pool = article_entities(a)
+        for p in a["paragraphs"]:
+            for q in p["qas"]:
+                new = swap_entity(q["question"], p["context"], pool, rng)
+                if new:
+                    yield Example(q["id"] + "-silent", a["title"], new, p["context"], (), "silent")
+
+
+# -- other no-answer passages ---------------------------------------------------------------
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+
+
+def remove_answer_sentences(passage: str, answers: tuple[str, ...]) -> str | None:
+    """The passage without every sentence that holds an answer; None if little is left."""
+    sentences = _SENTENCE_END.split(passage)
+    kept = [s for s in sentences if not any(a.lower() in s.lower() for a in answers)]
+    text = " ".join(kept)
+    if len(kept) < 2 or any(a.lower() in text.lower() for a in answers):
+        return None
+    return text
+
+
+def contains_any(text: str, answers: tuple[str, ...]) -> bool:
+    low = text.lower()
+    return any(a.lower() in low for a in answers)
