@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,6 +69,9 @@ def user_errors() -> Iterator[None]:
 @click.option("-v", "--verbose", count=True, help="Log progress (-v) or debug details (-vv).")
 def main(verbose: int) -> None:
     """Offline question answering over your documents, with citations."""
+    # The entry point, not the library, sets the process's environment: every model load
+    # passes local_files_only=True anyway; this keeps the hub's progress bars off the terminal.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 

@@ -376,7 +376,6 @@ class Embedder(Embeddings):
     # -- runtimes (loaded on first use) ---------------------------------------------------------
     @cached_property
     def _torch_model(self) -> Any:
-        _quiet_offline_hub()
         import torch
         from transformers import AutoModel
 
@@ -389,7 +388,6 @@ class Embedder(Embeddings):
 
     @cached_property
     def _sentence_transformer(self) -> Any:
-        _quiet_offline_hub()
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -462,7 +460,6 @@ class Embedder(Embeddings):
     def _export_to(self, target: Path) -> None:
         import warnings
 
-        _quiet_offline_hub()
         import torch
         from transformers import AutoModel
 
@@ -541,13 +538,6 @@ def _forget_old_exports(folder: Path, keep: Path, limit: int = KEEP_EXPORTS) -> 
     for old in [p for p in exports if p != keep][max(0, limit - 1) :]:
         with contextlib.suppress(OSError):
             old.unlink()
-
-
-def _quiet_offline_hub() -> None:
-    """No hub access and no progress bars from a library (unless the user asked for them)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def _mean_normalise(hidden: Any, mask: Any) -> Any:

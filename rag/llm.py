@@ -17,7 +17,6 @@ short connectivity check before first use, and every request carries ``RAG_LLM_T
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -240,8 +239,6 @@ def _huggingface(spec: BackendSpec, settings: Settings, max_tokens: int) -> Base
             import gguf  # noqa: F401
     except ImportError as exc:
         raise _missing_extra(spec, "local") from exc
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     if path.is_file():
         folder, options = str(path.parent), {"gguf_file": path.name}
     else:

@@ -25,6 +25,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from rag.citations import sanitize
 from rag.embeddings import Embedder
 from rag.errors import IndexMissingError, QuestionError
 from rag.extractive import ExtractiveAnswerer
@@ -253,6 +254,8 @@ class QA:
             query = rewrite_with_llm(model, question, history, guard=self._guard)
         else:
             query = rewrite(question, history)
+        # Markup is not part of a question (a pasted image or a tag): search and read without it
+        query = sanitize(query) or query
         return {**state, "question": question, "query": query, "started": started}
 
     def _answer(self, state: dict[str, Any]) -> Answer:

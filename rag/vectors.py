@@ -10,7 +10,6 @@ store readers are using.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,7 +29,6 @@ _HNSW = {"space": "cosine", "ef_construction": 128, "ef_search": 128, "max_neigh
 
 
 def _chroma_settings() -> Any:
-    os.environ["ANONYMIZED_TELEMETRY"] = "False"
     from chromadb.config import Settings as ChromaSettings
 
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)

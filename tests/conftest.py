@@ -20,6 +20,25 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED = "afghanistan-pakistan-relations.txt"
 
 
+#: Chromium, found the way the Makefile's `browser` target checks for it (any on PATH).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """The browser for UI tests; a run that reaches a browser test without one fails loudly."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("no Chromium on PATH: `make browser` installs Debian's chromium")
+    return found
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return Embedder()

@@ -11,21 +11,12 @@ import re
 import shutil
 from pathlib import Path
 
+import playwright.sync_api as playwright_api
 import pytest
 
-from tests.conftest import SEED
+from tests.conftest import CHROMIUM_ARGS, SEED
 from tests.uiserver import HOSTILE, HOSTILE_HOST, ROOT, serve
 
-playwright_api = pytest.importorskip("playwright.sync_api")
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 KABUL = "When did the Taliban seize Kabul?"
 GHANI = "Who was named defense minister by Ghani?"
 ANSWER_MS = 120_000  # one answer takes seconds; a loaded 2-core CI box may take longer
@@ -33,7 +24,6 @@ ANSWER_MS = 120_000  # one answer takes seconds; a loaded 2-core CI box may take
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(300),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no Chromium: run `make browser`"),
 ]
 
 
@@ -44,9 +34,11 @@ def server(tmp_path_factory, embedder):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium_path):
     with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=60_000)
+        chromium = p.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS, timeout=60_000
+        )
         yield chromium
         chromium.close()
 

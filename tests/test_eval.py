@@ -29,10 +29,9 @@ from rag.evaluation import (
 from rag.index import IndexDir
 from rag.metrics import containment, exact_match, strip_citations, token_f1
 from rag.qa import QA
-from tests.conftest import DATA, SEED
+from tests.conftest import CHROMIUM_ARGS, DATA, SEED
 
 QUESTIONS = DATA / "questions.jsonl"
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def rows() -> list[dict]:
@@ -346,22 +345,15 @@ def test_rag_eval_user_errors(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make browser)")
-def test_html_report_opens_in_chromium_without_errors(cli_run):
+def test_html_report_opens_in_chromium_without_errors(cli_run, chromium_path):
     from playwright.sync_api import sync_playwright
 
     _, _, out = cli_run
     problems: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-            ],
+            executable_path=chromium_path,
+            args=CHROMIUM_ARGS,
         )
         try:
             page = browser.new_page()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 
@@ -65,11 +64,9 @@ def test_bad_questions_get_specific_errors(qa, question, message):
 
 def test_a_huge_question_is_rejected_before_any_work(shipped, embedder):
     fresh = QA(shipped, embedder=embedder)
-    started = time.perf_counter()
     with pytest.raises(QuestionError, match="too long"):
         fresh.ask("word " * 200_000)
     assert fresh._reader is None  # the index was not even opened
-    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize(
@@ -80,10 +77,10 @@ def test_a_huge_question_is_rejected_before_any_work(shipped, embedder):
         "Quand les talibans ont-ils pris Kaboul ?",
     ],
 )
-def test_questions_in_other_languages_get_an_answer_or_an_abstention(qa, question):
+def test_questions_in_other_languages_abstain(qa, question):
+    """The reader was trained on English only: it says it has no answer rather than guess."""
     answer = qa.ask(question)
-    assert answer.abstained or answer.citations
-    verify(qa, answer)
+    assert answer.abstained and answer.citations == []
 
 
 def test_asking_before_any_ingest_builds_the_index(make_corpus, embedder):

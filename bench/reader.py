@@ -1,0 +1,251 @@
+"""The learned reader against the rule-based answerer it replaced, side by side in one run.
+
+    python -m bench.reader --workdir /tmp/reader-bench          # about 15 minutes on 2 cores
+    python -m bench.reader --n 200 --skip-20k                   # quicker
+
+All SQuAD questions come from the 35 evaluation articles (never used to train, tune or
+calibrate the reader). Reported, each for both answerers where it applies:
+
+(a) gold paragraph, reader alone: EM / F1 of its best span; open corpus (the 2,067
+    paragraphs of all 48 articles as documents, retrieved as a user's question would be):
+    EM / F1 / answered;
+(b) related-but-silent questions (a year, number or name swapped, the way the training
+    negatives are made, paired with the original paragraph) and questions paired with the
+    retrieved passages of *other* articles: abstention; and false refusals on the same
+    questions with their gold paragraph;
+(c) the shipped and holdout questions: containment, support in citations, abstention,
+    median answer words;
+(d) answer latency p50 / p95 and CPU seconds per question at ~2k chunks (the SQuAD corpus)
+    and ~20k (the same corpus copied ten times: retrieval searches 20k chunks, the answer
+    stage reads the same number of windows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from langchain_core.documents import Document  # noqa: E402
+
+from bench.rules_answerer import DEFAULT_THRESHOLD as RULES_THRESHOLD  # noqa: E402
+from bench.rules_answerer import ExtractiveAnswerer as RulesAnswerer  # noqa: E402
+from bench.squad import write_corpus  # noqa: E402
+from rag import QA, Answer, Settings  # noqa: E402
+from rag.metrics import containment, exact_match, strip_citations, token_f1  # noqa: E402
+from training.squad_data import load_articles, silent, split  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+
+
+def pred(answer: Answer) -> str:
+    return "" if answer.abstained else strip_citations(answer.text)
+
+
+def gold_docs(qa: QA, source: str) -> list[Document]:
+    """The chunks of one document as retrieved passages (what the answerers read)."""
+    reader = qa.reader()
+    out = []
+    for c in reader.chunks:
+        if c.source == source:
+            title = reader.manifest.files[c.source].title
+            meta = {"chunk_id": c.id, "source": c.source, "title": title, "heading": c.heading,
+                    "start": c.start, "end": c.end, "page": None, "score": 1.0}  # fmt: skip
+            out.append(Document(page_content=reader.chunk_text(c), metadata=meta))
+    return out
+
+
+def answerers(qa: QA) -> dict[str, Any]:
+    reader = qa.reader()
+    rules = RulesAnswerer(qa.embedder, reader.keyword.idf, reader.doc_text, RULES_THRESHOLD)
+    return {"rules (old)": rules, "reader (new)": qa.answerer()}
+
+
+def timed(fn, *args, **kwargs) -> tuple[Any, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def squad_part(qa: QA, articles: list[dict], n: int, seed: int) -> dict[str, Any]:
+    _, _, evaluation = split(articles)
+    titles = [a["title"] for a in articles]
+    source_of = {}
+    for i, a in enumerate(articles):
+        for j, p in enumerate(a["paragraphs"]):
+            source_of[p["context"]] = f"{i:02d}-{j:03d}.txt"
+    rng = random.Random(seed)
+    questions = [
+        (a["title"], p["context"], q) for a in evaluation for p in a["paragraphs"] for q in p["qas"]
+    ]
+    sample = rng.sample(questions, n)
+    silent_qs = list(silent(evaluation, seed))
+    silent_sample = rng.sample(silent_qs, min(n, len(silent_qs)))
+    result: dict[str, Any] = {"questions": n, "silent_questions": len(silent_sample)}
+    ans = answerers(qa)
+    model = qa.reader_model
+
+    # (a) gold paragraph, reader alone
+    em = f1 = 0.0
+    for _, context, q in sample:
+        refs = [x["text"] for x in q["answers"]]
+        spans = model.read(q["question"], model.windows(q["question"], [context]))
+        best = max(spans, key=lambda s: s.margin)
+        text = context[best.start : best.end]
+        em += exact_match(text, refs)
+        f1 += token_f1(text, refs)
+    result["gold_reader"] = {"em": 100 * em / n, "f1": 100 * f1 / n}
+
+    # (a) open corpus, and (b) false refusals with the gold paragraph, other-article passages
+    for name, answerer in ans.items():
+        em = f1 = answered = refused_gold = abstain_other = 0.0
+        lat, cpu = [], []
+        for title, context, q in sample:
+            refs = [x["text"] for x in q["answers"]]
+            docs, _, _ = timed(qa.retrieve, q["question"])
+            a, wall, c = timed(answerer, q["question"], docs)
+            lat.append(wall)
+            cpu.append(c)
+            em += exact_match(pred(a), refs)
+            f1 += token_f1(pred(a), refs)
+            answered += not a.abstained
+            g = answerer(q["question"], gold_docs(qa, source_of[context]))
+            refused_gold += g.abstained
+            own = f"{titles.index(title):02d}-"
+            retrieved = qa.retriever.invoke(q["question"])
+            others = [d for d in retrieved if not d.metadata["source"].startswith(own)]
+            if others:
+                abstain_other += answerer(q["question"], others[: qa.settings.top_k]).abstained
+        sil = sum(
+            answerer(e.question, gold_docs(qa, source_of[e.passage])).abstained
+            for e in silent_sample
+        )
+        result[name] = {
+            "open_em": 100 * em / n,
+            "open_f1": 100 * f1 / n,
+            "open_answered": answered / n,
+            "false_refusal_gold": refused_gold / n,
+            "abstain_other_article": abstain_other / n,
+            "abstain_silent": sil / len(silent_sample),
+            "answer_stage_ms_p50": 1000 * statistics.median(lat),
+        }
+    return result
+
+
+def shipped_part(settings: Settings, embedder: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    with QA(settings, embedder=embedder) as qa:
+        qa.ingest()
+        for file in ("questions.jsonl", "holdout.jsonl"):
+            rows = [json.loads(x) for x in (DATA / file).read_text().splitlines() if x.strip()]
+            for name, answerer in answerers(qa).items():
+                contains = support = abstained = refused = 0
+                lengths = []
+                answerable = [r for r in rows if r.get("answer")]
+                for r in rows:
+                    docs = qa.retrieve(r["question"])
+                    a = answerer(r["question"], docs)
+                    if not r.get("answer"):
+                        abstained += a.abstained
+                        continue
+                    refs = [r["answer"], *r.get("aliases", [])]
+                    refused += a.abstained
+                    contains += containment(pred(a), refs)
+                    sup = r.get("support")
+                    sups = sup if isinstance(sup, list) else [sup] if sup else []
+                    support += any(s in c.passage for s in sups for c in a.citations)
+                    if not a.abstained:
+                        lengths.append(len(pred(a).split()))
+                unanswerable = len(rows) - len(answerable)
+                out[f"{file} {name}"] = {
+                    "containment": contains / len(answerable),
+                    "support_in_citations": support / len(answerable),
+                    "abstention": abstained / unanswerable if unanswerable else None,
+                    "false_refusal": refused / len(answerable),
+                    "median_words": statistics.median(lengths) if lengths else None,
+                }
+    return out
+
+
+def latency_part(qa: QA, questions: list[str]) -> dict[str, Any]:
+    """Whole ``ask`` (retrieval + answer) per question, warm."""
+    for q in questions[:3]:
+        qa.ask(q)
+    wall, cpu = [], []
+    for q in questions:
+        _, w, c = timed(qa.ask, q)
+        wall.append(w)
+        cpu.append(c)
+    wall.sort()
+    return {
+        "chunks": len(qa.reader().chunks),
+        "p50_ms": 1000 * statistics.median(wall),
+        "p95_ms": 1000 * wall[int(0.95 * (len(wall) - 1))],
+        "cpu_ms_per_question": 1000 * statistics.mean(cpu),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--workdir", type=Path, default=Path("/tmp/reader-bench"))
+    p.add_argument("--n", type=int, default=400, help="SQuAD questions sampled (seeded)")
+    p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--skip-20k", action="store_true")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reader.json")
+    args = p.parse_args()
+    from rag.embeddings import Embedder
+
+    embedder = Embedder()
+    articles = load_articles()
+    work = args.workdir
+    corpus = work / "squad"
+    write_corpus(articles, corpus)
+    settings = Settings(corpus_dir=corpus, index_dir=work / "squad-index")
+    results: dict[str, Any] = {}
+    with QA(settings, embedder=embedder) as qa:
+        qa.ingest()
+        started = time.time()
+        results["squad"] = squad_part(qa, articles, args.n, args.seed)
+        print(f"squad part {time.time() - started:.0f} s", json.dumps(results["squad"], indent=1))
+        _, _, evaluation = split(articles)
+        rng = random.Random(args.seed + 1)
+        lat_qs = [q["question"] for a in evaluation for p_ in a["paragraphs"] for q in p_["qas"]]
+        lat_qs = rng.sample(lat_qs, 200)
+        results["latency_2k"] = latency_part(qa, lat_qs)
+        print(json.dumps(results["latency_2k"]))
+    if not args.skip_20k:
+        big = work / "squad20k"
+        for copy in range(10):
+            target = big / f"copy{copy}"
+            if not target.exists():
+                shutil.copytree(corpus, target)
+        s20 = Settings(corpus_dir=big, index_dir=work / "squad20k-index")
+        with QA(s20, embedder=embedder) as qa:
+            qa.ingest()
+            results["latency_20k"] = latency_part(qa, lat_qs)
+            print(json.dumps(results["latency_20k"]))
+    shipped = Settings(corpus_dir=work / "shipped", index_dir=work / "shipped-index")
+    if not shipped.corpus_dir.exists():
+        shutil.copytree(ROOT / "corpus", shipped.corpus_dir)
+    results["shipped"] = shipped_part(shipped, embedder)
+    print(json.dumps(results["shipped"], indent=1))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
