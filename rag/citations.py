@@ -299,6 +299,7 @@ class Checked:
     dropped: int = 0  # markers that pointed at no passage
     attached: bool = False  # citations were found by similarity: the model cited nothing
     support: list[float] = field(default_factory=list)  # best support of each claim
+    unsupported: list[str] = field(default_factory=list)  # claims no passage sentence supports
 
 
 class CitationChecker:
@@ -335,6 +336,8 @@ class CitationChecker:
         scores = self.support_scores([c.text for c in found], evidence)
         contentful = [i for i, c in enumerate(found) if analyze(c.text) or _NUMBER.search(c.text)]
         best = [float(scores[i].max()) if evidence else 0.0 for i in range(len(found))]
+        weak = [strip_markers(c.text).strip() for i, c in enumerate(found)
+                if i in contentful and best[i] < self.min_support]  # fmt: skip
         text, order = numbered.text, list(numbered.order)
         attached = False
         if not order:
@@ -342,7 +345,7 @@ class CitationChecker:
             attached = bool(order)
             found = claims(text)
         citations = self._citations(found, order, evidence, scores)
-        supported = bool(citations) and all(best[i] >= self.min_support for i in contentful)
+        supported = bool(citations) and not weak
         return Checked(
             text=text,
             citations=citations,
@@ -351,6 +354,7 @@ class CitationChecker:
             dropped=numbered.dropped,
             attached=attached,
             support=[round(b, 4) for b in best],
+            unsupported=weak,
         )
 
     def support_scores(self, sentences: Sequence[str], evidence: Sequence[Evidence]) -> np.ndarray:

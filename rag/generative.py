@@ -117,6 +117,7 @@ class GenerativeAnswerer:
             query=query,
             score=round(score, 4),
             supported=checked.supported,
+            unsupported=checked.unsupported,
             answerer=self.name,
             timings={"generate": round(generated, 4)},
         )

@@ -95,6 +95,12 @@ def answer_markdown(answer: Answer, turn: int) -> str:
             last = match.end()
         parts.append(markdown_literal(answer.text[last:]))
         body = "".join(parts)
+        if not answer.supported:
+            body += (
+                "\n\n**Not supported by the documents:** no passage says "
+                + ("; ".join(f"“{markdown_literal(s)}”" for s in answer.unsupported) or "this")
+                + r"\. Check the sources\."
+            )
     if answer.query and answer.query != answer.question:
         body += f"\n\n_Searched for: {markdown_literal(answer.query)}_"
     return body
@@ -310,6 +316,8 @@ def citation_payload(answer: Answer) -> dict[str, Any]:
         "query": answer.query,
         "score": answer.score,
         "answerer": answer.answerer,
+        "supported": answer.supported,
+        "unsupported": list(answer.unsupported),
         "citations": [c.to_dict() for c in answer.citations],
         "related": [p.to_dict() for p in answer.passages] if answer.abstained else [],
     }

@@ -74,6 +74,8 @@ class Answer:
     score: float = 0.0
     supported: bool = True
     answerer: str = "extractive"
+    #: the answer's sentences that no retrieved passage supports (generative answers only)
+    unsupported: list[str] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 

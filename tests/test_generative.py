@@ -19,6 +19,7 @@ from langchain_core.language_models import FakeListChatModel
 from rag import QA, Answer, Settings
 from rag.followup import rewrite, rewrite_with_llm
 from rag.llm import backend_errors
+from rag.present import answer_markdown, citation_payload
 from rag.prompts import ANSWER_SYSTEM, answer_messages, defuse, rewrite_messages
 from rag.types import ABSTAIN_TEXT
 from tests.conftest import SEED
@@ -98,6 +99,12 @@ def test_a_hallucinated_answer_is_flagged_unsupported(session):
     qa, _ = session("The Taliban seized Kabul in March 2004 with help from Norway [1].")
     answer = qa.ask("When did the Taliban seize Kabul?")
     assert not answer.abstained and not answer.supported
+    assert answer.unsupported == ["The Taliban seized Kabul in March 2004 with help from Norway."]
+    # ... and every surface says so: the API payload and the chat message
+    payload = citation_payload(answer)
+    assert payload["supported"] is False and payload["unsupported"] == answer.unsupported
+    shown = answer_markdown(answer, 1)
+    assert "Not supported by the documents" in shown and "Norway" in shown.split("Not supported")[1]
 
 
 def test_the_models_refusal_is_an_abstention(session):
