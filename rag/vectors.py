@@ -10,6 +10,7 @@ store readers are using.
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from rag.errors import BackendError, IndexDamagedError
+from rag.errors import BackendError, IndexBusyError, IndexDamagedError, RagError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,6 +35,31 @@ def _chroma_settings() -> Any:
     return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
+#: What SQLite and Chroma's segment readers say when a store's files are damaged.
+_DAMAGE = re.compile(
+    r"malformed|not a database|file is (?:encrypted|not a database)|hnsw|segment reader|"
+    r"nothing found on disk|no such table|unable to open database file|truncated|corrupt",
+    re.IGNORECASE,
+)
+
+
+def _embedded_error(exc: Exception) -> Exception:
+    """The error a user can act on for a failure of the embedded store (or ``exc`` itself)."""
+    message = f"{type(exc).__name__}: {str(exc)[:200]}"
+    if re.search(r"database is locked|database table is locked", str(exc), re.IGNORECASE):
+        return IndexBusyError(
+            f"the index database is locked by another process ({message}); try again"
+        )
+    if re.search(r"readonly database|read-only file system", str(exc), re.IGNORECASE):
+        return RagError(f"the index folder is read-only ({message}): make it writable")
+    if _DAMAGE.search(str(exc)):
+        return IndexDamagedError(
+            f"index is damaged: the vector store cannot be read ({message}); "
+            "run `rag ingest --rebuild`"
+        )
+    return exc
+
+
 class ChromaVectors:
     """A Chroma collection of chunk vectors with cosine similarity."""
 
@@ -48,17 +74,16 @@ class ChromaVectors:
     def _calling(self) -> Iterator[None]:
         """Store failures as errors a user can act on.
 
-        A server that went away is a :class:`BackendError` that says which setting to check;
-        an embedded store that fails to read its own files is damaged.
+        A server that went away is a :class:`BackendError` that says which setting to check.
+        An embedded store is called damaged only when the error says its files are (a
+        malformed database, an unreadable HNSW segment); a locked or read-only database says
+        so, and anything else (a bug, say) is raised as it is.
         """
         try:
             yield
         except Exception as exc:
             if not self.remote:
-                raise IndexDamagedError(
-                    f"index is damaged: the vector store cannot be read "
-                    f"({type(exc).__name__}: {str(exc)[:200]}); run `rag ingest --rebuild`"
-                ) from exc
+                raise _embedded_error(exc) from exc
             raise BackendError(
                 f"cannot use the Chroma server at {self.url} (RAG_CHROMA_URL): "
                 f"{type(exc).__name__}: {exc}; check that it is running"

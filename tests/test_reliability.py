@@ -11,6 +11,7 @@ import os
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -449,3 +450,26 @@ def test_ingest_ask_and_eval_work_offline_and_try_no_connection(no_network, make
     report = evaluate(questions, settings)
     assert report.metrics["containment"] == 1.0
     assert no_network == []
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "says"),
+    [
+        (sqlite3.DatabaseError("file is not a database"), IndexDamagedError, "rebuild"),
+        (RuntimeError("Error constructing hnsw segment reader"), IndexDamagedError, "rebuild"),
+        (sqlite3.OperationalError("database is locked"), IndexBusyError, "locked"),
+        (sqlite3.OperationalError("attempt to write a readonly database"), RagError, "read-only"),
+    ],
+)
+def test_store_failures_are_reported_as_what_they_are(error, kind, says):
+    from rag.vectors import _embedded_error
+
+    found = _embedded_error(error)
+    assert type(found) is kind and says in str(found)
+
+
+def test_a_bug_in_the_store_is_not_called_damage():
+    from rag.vectors import _embedded_error
+
+    bug = TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+    assert _embedded_error(bug) is bug
