@@ -247,6 +247,19 @@ class IndexDir:
         os.replace(tmp, self.settings_path)
 
 
+def _check_ids(vectors: ChromaVectors, manifest: Manifest) -> None:
+    """The server's collection holds exactly the manifest's chunks (not just as many)."""
+    stored = set(vectors.all_ids())
+    expected = {c.id for entry in manifest.files.values() for c in entry.chunks}
+    if stored != expected:
+        vectors.close()
+        raise IndexDamagedError(
+            f"index is damaged: the server's collection has {len(stored - expected)} chunks "
+            f"the manifest does not list and lacks {len(expected - stored)} it does; "
+            "run `rag ingest --rebuild`"
+        )
+
+
 def check_inventory(gen: Path) -> None:
     """Raise :class:`IndexDamagedError` if a file of ``gen`` is missing or changed size.
 
@@ -353,6 +366,8 @@ class IndexReader:
                     f"index is damaged: the vector store holds {stored} chunks but the manifest "
                     f"lists {expected}; run `rag ingest --rebuild`"
                 )
+            if vectors.remote:  # another client may have written the server's collection
+                _check_ids(vectors, manifest)
         except BaseException:
             lock.close()
             raise

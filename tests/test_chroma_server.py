@@ -150,3 +150,25 @@ def test_kind_of_vector_store_is_checked(remote, server, embedder, tmp_path):
         qa.ask("When did the Taliban seize Kabul?")
     with pytest.raises(BackendError, match="http://host:8000"):
         ChromaVectors.server("localhost:8000", "x", token=None, create=True)
+
+
+def test_a_collection_changed_behind_our_back_is_damage(remote, server, embedder):
+    """Same count, other ids: the reader compares ids with the manifest, not just the count."""
+    import chromadb
+
+    from rag import IndexDamagedError
+
+    with QA(remote, embedder=embedder) as qa:
+        qa.ingest()
+        gen = qa.reader().gen
+    name = IndexDir(remote.index_dir).read_manifest(gen).vectors["collection"]
+    client = chromadb.HttpClient(host="127.0.0.1", port=server.port)
+    collection = client.get_collection(name)
+    victim = collection.get(limit=1, include=["embeddings"])
+    collection.delete(ids=victim["ids"])
+    collection.add(ids=["not-ours"], embeddings=victim["embeddings"], documents=["x"])
+    with (
+        QA(remote, embedder=embedder) as qa,
+        pytest.raises(IndexDamagedError, match="server's collection has 1 chunks"),
+    ):
+        qa.ask("When did the Taliban seize Kabul?")

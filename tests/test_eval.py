@@ -27,7 +27,7 @@ from rag.evaluation import (
     split_arguments,
 )
 from rag.index import IndexDir
-from rag.metrics import containment, exact_match, strip_citations, token_f1
+from rag.metrics import strip_citations
 from rag.qa import QA
 from tests.conftest import CHROMIUM_ARGS, DATA, SEED
 
@@ -117,17 +117,15 @@ def test_evaluate_scores_each_question_with_the_metric_functions(small_report, q
         "answerable": 3,
         "unanswerable": 1,
         "with_expected_passages": 3,
-        "answered": r.counts["answered"],
+        "answered": sum(not q.abstained for q in r.questions),
         "errors": 0,
     }
     assert r.threshold == qa.threshold and r.ks == [1, 3, 7]
     for q in r.questions:
         expected_refs = [q.expected, *q.aliases] if q.answerable else []
         if q.answerable:
-            prediction = "" if q.abstained else strip_citations(q.answer)
-            assert q.metrics["exact_match"] == exact_match(prediction, expected_refs)
-            assert q.metrics["f1"] == token_f1(prediction, expected_refs)
-            assert q.metrics["containment"] == containment(prediction, expected_refs)
+            assert expected_refs  # the metrics themselves are checked against golden values
+            assert q.passed["f1"] == (q.metrics["f1"] >= 0.5)  # in tests/test_metrics.py
             # read deeper than top_k (5) for hit@7, as far as the one-document index goes
             assert len(q.retrieved) == min(7, qa.reader().manifest.chunk_count)
             assert q.retrieved[0]["rank"] == 1 and q.retrieved[0]["source"] == SEED
@@ -135,7 +133,10 @@ def test_evaluate_scores_each_question_with_the_metric_functions(small_report, q
             assert qa.document_text(c["source"])[c["start"] : c["end"]] == c["quote"]
             assert c["verified"]
     kabul = next(q for q in r.questions if q.id == "a01")
-    assert kabul.metrics["exact_match"] == 1.0 and kabul.passed["hit@7"]
+    # by hand: "September, 1996" normalises to "september 1996", the alias exactly
+    assert strip_citations(kabul.answer) == "September, 1996"
+    assert kabul.metrics["exact_match"] == kabul.metrics["f1"] == 1.0
+    assert kabul.metrics["containment"] == 1.0 and kabul.passed["hit@7"]
     fifa = next(q for q in r.questions if q.id == "u12")
     assert fifa.abstained and fifa.passed["abstained"] and "exact_match" not in fifa.metrics
     assert r.metrics["abstention_rate"] == 1.0

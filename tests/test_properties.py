@@ -55,6 +55,7 @@ class FakeEmbedder:
 
     model_id = "fake/deterministic-32"
     dimension = 32
+    fingerprint = "fake-deterministic-32"  # so ingest caches its vectors like a real model's
 
     def __init__(self) -> None:
         self._fake = DeterministicFakeEmbedding(size=self.dimension)
@@ -142,7 +143,8 @@ class IncrementalIndex(RuleBasedStateMachine):
         assert set(current[0]) == set(self.files)
         assert current == fresh
 
-    def _snapshot(self, index: Path) -> tuple[dict, set, list]:
+
+    def _snapshot(self, index: Path) -> tuple[dict, set, list, list]:
         reader = IndexReader.open(
             index, model_id=FakeEmbedder.model_id, chroma_url=None, chroma_token=None
         )
@@ -152,12 +154,16 @@ class IncrementalIndex(RuleBasedStateMachine):
                 for source, entry in reader.manifest.files.items()
             }
             stored = set(reader.vectors.all_ids())
+            vectors = reader.vectors.vectors(sorted(stored))
+            by_text = sorted(
+                (reader.chunk_text(c), tuple(np.round(vectors[c.id], 5))) for c in reader.chunks
+            )
             keyword = sorted(reader.chunk_text(c) for c in reader.chunks)
             assert stored == {c.id for c in reader.chunks}
             assert reader.keyword.size == len(reader.chunks)
         finally:
             reader.close()
-        return files, stored, keyword
+        return files, stored, keyword, by_text
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
