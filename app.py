@@ -474,11 +474,13 @@ def settings_markdown(qa: QA) -> str:
         threshold = "default"
     rows = [
         ("Answerer", s.llm),
+        ("Reader", s.reader),
         ("Passages per answer (top-k)", s.top_k),
+        ("Windows read per answer", s.reader_windows),
         ("Embedding model", s.embedding_model),
         ("Index location", s.index_dir.resolve()),
         ("Corpus folder", s.corpus_dir.resolve()),
-        ("Abstention threshold", threshold),
+        ("Abstention threshold (reader margin)", threshold),
         ("Longest question", f"{s.max_question_chars:,} characters"),
         ("Largest upload", f"{s.max_upload_mb:g} MB"),
     ]

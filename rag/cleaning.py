@@ -10,6 +10,7 @@ sentence of an article while dropping the chrome around it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -64,12 +65,17 @@ class CleanDocument:
 
     def page_at(self, offset: int) -> int | None:
         """Page number of the character at ``offset`` (PDFs only)."""
-        page = None
-        for start, number in self.pages:
-            if start > offset:
-                break
-            page = number
-        return page
+        return page_at(self.pages, offset)
+
+
+def page_at(pages: Sequence[tuple[int, int]], offset: int) -> int | None:
+    """Page number of the character at ``offset``, from ``(start offset, page)`` pairs."""
+    page = None
+    for start, number in pages:
+        if start > offset:
+            break
+        page = number
+    return page
 
 
 def clean(raw: RawDocument) -> CleanDocument:

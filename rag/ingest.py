@@ -70,7 +70,7 @@ def ingest(
     corpus = settings.corpus_dir
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder {corpus} does not exist: create it and add documents")
-    token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+    token = settings.chroma_secret
     root = IndexDir(settings.index_dir, chroma_token=token)
     with root.writing():
         prev_gen, prev = _previous(root)
@@ -424,7 +424,7 @@ def _open_store(
     gen: Path, prev_gen: Path | None, prev: Manifest | None, compatible: bool, settings: Settings
 ) -> tuple[ChromaVectors, dict[str, Any]]:
     """A store for ``gen``: a clone of the previous one when extending it, else empty."""
-    token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+    token = settings.chroma_secret
     if settings.chroma_url:
         name = f"rag-{gen.name}"
         store = ChromaVectors.server(settings.chroma_url, name, token=token, create=True)
@@ -467,7 +467,7 @@ def _reusable_vectors(
     source = store
     if not compatible:  # the new store is empty: read from the previous generation's store
         try:
-            token = settings.chroma_token.get_secret_value() if settings.chroma_token else None
+            token = settings.chroma_secret
             if prev.vectors.get("kind") == "server":
                 if not settings.chroma_url:
                     return {}

@@ -91,7 +91,7 @@ class QA:
 
     def _open(self) -> IndexReader:
         s = self.settings
-        token = s.chroma_token.get_secret_value() if s.chroma_token else None
+        token = s.chroma_secret
         try:
             return IndexReader.open(
                 s.index_dir,

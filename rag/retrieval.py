@@ -25,6 +25,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+from rag.cleaning import page_at
 from rag.embeddings import Embedder
 from rag.index import ChunkRecord, IndexReader
 from rag.types import Passage
@@ -233,11 +234,7 @@ class HybridRetriever(BaseRetriever):
     @staticmethod
     def _document(reader: IndexReader, chunk: ChunkRecord, info: Fused) -> Document:
         entry = reader.manifest.files[chunk.source]
-        page = None
-        for start, number in entry.pages:
-            if start > chunk.start:
-                break
-            page = number
+        page = page_at(entry.pages, chunk.start)
         metadata = {
             "chunk_id": chunk.id,
             "source": chunk.source,

@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         None, description="Sent as `Authorization: Bearer ...` to the Chroma server."
     )
 
+    @property
+    def chroma_secret(self) -> str | None:
+        """The Chroma server token as plain text (the one place it is unwrapped)."""
+        return self.chroma_token.get_secret_value() if self.chroma_token else None
+
     # --- web UI --------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)

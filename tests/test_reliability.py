@@ -280,6 +280,10 @@ SNAPSHOT = """
 """
 
 
+#: The phases `rag -v ingest` logs, in order (rag/ingest.py).
+PHASES = ("reading", "embedding", "writing", "keyword", "publishing")
+
+
 @pytest.mark.slow
 def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
     synthetic_corpus(tmp_path / "corpus", files=12, paragraphs=12)
@@ -298,9 +302,8 @@ def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
     for path in (tmp_path / "more").iterdir():
         path.rename(tmp_path / "corpus" / f"new-{path.name}")
     (tmp_path / "corpus" / "report-000.txt").write_text("Town 0 has no report any more.")
-    # How long does a complete run take? Measure on a copy, then kill the real one across it.
+    # What the complete run gives, from a copy, for a kill that lands after the swap.
     shutil.copytree(tmp_path, tmp_path.parent / "measure")
-    started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "rag", "ingest"],
         cwd=tmp_path.parent / "measure",
@@ -308,16 +311,19 @@ def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
         timeout=600,
         check=True,
     )
-    duration = time.perf_counter() - started
     new = run_python(SNAPSHOT, tmp_path.parent / "measure")
     assert new.returncode == 0, new.stderr
 
     def state(snapshot: subprocess.CompletedProcess[str]) -> dict:
         return {k: v for k, v in json.loads(snapshot.stdout).items() if k != "gen"}
 
-    phases = []
-    for attempt in range(10):
-        kill_at = duration * (0.05 + 0.9 * attempt / 9) * random.Random(attempt).uniform(0.8, 1.1)
+    # Kill points chosen by progress, not by the clock: as soon as the ingest logs that a
+    # phase has begun, and a moment into it.
+    # Publishing last, once: a kill there may land after the swap, which leaves the new index.
+    points = [(phase, delay) for phase in PHASES[:-1] for delay in (0.0, 0.3)]
+    points.append(("publishing", 0.0))
+    killed = []
+    for phase, delay in points:
         process = subprocess.Popen(
             [sys.executable, "-m", "rag", "-v", "ingest"],
             cwd=tmp_path,
@@ -325,22 +331,21 @@ def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(kill_at)
+        assert process.stderr is not None
+        for line in process.stderr:
+            if f"phase {phase}:" in line:
+                break
+        time.sleep(delay)
         process.send_signal(signal.SIGKILL)
-        log = process.communicate()[1]
-        phase = (
-            [line.split("phase ")[1].split(":")[0] for line in log.splitlines() if "phase " in line]
-            or ["starting"]
-        )[-1]
-        if process.returncode == 0:
-            break  # it finished before the kill: the index is new, nothing more to kill
-        phases.append(phase)
+        process.communicate()
+        assert process.returncode == -signal.SIGKILL, f"the ingest ended before {phase}"
+        killed.append(phase)
         after = run_python(SNAPSHOT, tmp_path)
         assert after.returncode == 0, after.stderr
-        if state(after) == state(new):
-            break  # killed after the swap: the complete new index is live, as it may be
+        if phase == "publishing" and state(after) == state(new):
+            continue  # killed after the swap: the complete new index is live, as it may be
         assert json.loads(after.stdout) == json.loads(before.stdout), f"killed in {phase}"
-    assert len(set(phases)) >= 3, phases  # the kills landed in several phases
+    assert len(killed) == len(points) and set(killed) == set(PHASES)
     done = subprocess.run(
         [sys.executable, "-m", "rag", "ingest"],
         cwd=tmp_path,
