@@ -55,18 +55,19 @@ def test_a_number_question_gets_the_number(small):
     assert "410 metres" in answer.text and answer.citations[0].source == "bridge.txt"
 
 
-def test_related_but_silent_passages_abstain(small):
-    answer = small.ask("When was the Zephyr Bridge demolished?")
+def test_related_but_silent_passages_abstain(qa):
+    """The page describes the 2008 attempt on Karzai but names no city."""
+    answer = qa.ask("In which city did the 2008 assassination attempt on Hamid Karzai take place?")
     assert answer.abstained and answer.citations == []
-    assert any(p.source == "bridge.txt" for p in answer.passages)  # it was retrieved
+    assert any("assassination attempt" in p.text for p in answer.passages)  # it was retrieved
 
 
 def test_which_document_answers_with_the_title(small):
-    answer = small.ask("Which report mentions the lighthouse?")
+    answer = small.ask("Which document mentions Samuel Ortiz?")
     assert not answer.abstained
     assert answer.text.startswith("Harbour report")
     assert answer.citations[0].source == "harbour.txt"
-    assert "lighthouse" in answer.citations[0].quote
+    assert "Samuel Ortiz" in answer.citations[0].quote
 
 
 def test_shipped_weights_match_the_model_card():
