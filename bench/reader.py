@@ -103,7 +103,7 @@ def squad_part(qa: QA, articles: list[dict], n: int, seed: int) -> dict[str, Any
     em = f1 = 0.0
     for _, context, q in sample:
         refs = [x["text"] for x in q["answers"]]
-        spans = model.read(q["question"], model.windows(q["question"], [context]))
+        spans = model.read(model.windows(q["question"], [context]))
         best = max(spans, key=lambda s: s.margin)
         text = context[best.start : best.end]
         em += exact_match(text, refs)

@@ -26,7 +26,7 @@ from rag.sentences import sentence_spans
 from rag.spans import Span, Window
 from rag.types import ABSTAIN_TEXT, Answer, Citation
 
-#: Windows read per question: the cost of an answer grows with it (see README "Reader").
+#: Windows read per question: the cost of an answer grows with it (see README "The reader").
 DEFAULT_WINDOWS = 6
 #: How much a window's passage rank counts against the question terms it holds.
 _RANK_STEP = 0.1
@@ -149,7 +149,7 @@ class ExtractiveAnswerer:
         if not candidates:
             return None
         chosen = self.choose(query, read, candidates)
-        best = max(self.model.read(query, chosen), key=lambda s: s.margin)
+        best = max(self.model.read(chosen), key=lambda s: s.margin)
         doc = passages[best.passage]
         shift = len(prefixes[best.passage])
         best = replace(best, start=max(0, best.start - shift), end=max(0, best.end - shift))
@@ -160,15 +160,16 @@ class ExtractiveAnswerer:
         base = int(doc.metadata["start"])
         return Found(best, doc, (base + sentence[0], base + sentence[1]))
 
+    def _coverage(self, query: str) -> Callable[[str], float]:
+        """Share of the question's IDF-weighted terms a text holds."""
+        weight = {t: self.idf(t) for t in set(analyze(query))}
+        total = sum(weight.values()) or 1.0
+        return lambda text: sum(weight[t] for t in weight.keys() & set(analyze(text))) / total
+
     def _most_relevant_sentence(self, query: str, text: str) -> tuple[int, int]:
-        terms = set(analyze(query))
+        coverage = self._coverage(query)
         spans = sentence_spans(text) or [(0, len(text))]
-        return max(
-            spans,
-            key=lambda sp: sum(
-                self.idf(t) for t in terms.intersection(analyze(text[sp[0] : sp[1]]))
-            ),
-        )
+        return max(spans, key=lambda sp: coverage(text[sp[0] : sp[1]]))
 
     def choose(self, query: str, texts: list[str], candidates: list[Window]) -> list[Window]:
         """The windows worth reading, at most ``self.windows`` of them.
@@ -178,16 +179,13 @@ class ExtractiveAnswerer:
         """
         if len(candidates) <= self.windows:
             return candidates
-        terms = set(analyze(query))
-        weight = {t: self.idf(t) for t in terms}
-        total = sum(weight.values()) or 1.0
+        coverage = self._coverage(query)
 
         def key(item: tuple[int, Window]) -> float:
             _, w = item
             first, last = w.context
             text = texts[w.passage][w.offsets[first][0] : w.offsets[last][1]]
-            covered = sum(weight[t] for t in terms.intersection(analyze(text))) / total
-            return covered - _RANK_STEP * w.passage
+            return coverage(text) - _RANK_STEP * w.passage
 
         ranked = sorted(enumerate(candidates), key=key, reverse=True)[: self.windows]
         return [w for _, w in sorted(ranked, key=lambda item: item[0])]

@@ -168,7 +168,7 @@ class ReaderModel:
     def windows(self, question: str, passages: Sequence[str]) -> list[Window]:
         return windows(self.tokenizer, question, passages)
 
-    def read(self, question: str, chosen: Sequence[Window], *, max_tokens: int = 30) -> list[Span]:
+    def read(self, chosen: Sequence[Window], *, max_tokens: int = 30) -> list[Span]:
         """The best span of each window (same order), scored in one batch."""
         if not chosen:
             return []

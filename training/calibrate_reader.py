@@ -28,7 +28,7 @@ from training.train_reader import removed_negatives, retrieved_negatives
 
 
 def margin(model: ReaderModel, question: str, passage: str):
-    spans = model.read(question, model.windows(question, [passage]))
+    spans = model.read(model.windows(question, [passage]))
     return max(spans, key=lambda s: s.margin)
 
 
