@@ -11,13 +11,13 @@ export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: run test install browser index lint bench clean
+.PHONY: run test install browser ocr index lint bench clean
 
 # The web UI on http://127.0.0.1:7860 (RAG_HOST / RAG_PORT / RAG_AUTH: see README "Web UI").
-run: install index
+run: install ocr index
 	$(PY) app.py
 
-test: install browser
+test: install browser ocr
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
@@ -26,6 +26,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# Scanned PDFs are read with Debian's Tesseract (README "Formats").
+ocr:
+	@command -v tesseract >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; }
 
 install: $(STAMP)
 

@@ -316,7 +316,7 @@ class Handlers:
 
         Returns:
             The answer text with [n] markers, and a JSON payload with the citations
-            (source, quote, start, end, passage, page, score) or, after an abstention,
+            (source, quote, start, end, passage, page, location, score) or, after an abstention,
             the related passages.
         """
         try:

@@ -54,15 +54,18 @@ def chunk_text(
     chunk_size: int,
     chunk_overlap: int,
     count_tokens: TokenCounter = whitespace_tokens,
+    markup_headings: bool = True,
 ) -> list[Chunk]:
     """Chunk ``text`` into pieces of at most about ``chunk_size`` tokens.
 
     ``chunk_overlap`` tokens' worth of whole sentences from the end of one chunk open the next
     one (never across a heading), so a fact that straddles a boundary is still retrievable.
+    ``markup_headings`` recognises Markdown ``#`` and underlined headings; text converted from
+    markup has none left, only code that looks like them (``# comment``), so it passes False.
     """
     if chunk_overlap >= chunk_size:
         raise ValueError("chunk_overlap must be smaller than chunk_size")
-    units = _units(text, chunk_size, count_tokens)
+    units = _units(text, chunk_size, count_tokens, markup_headings)
     chunks: list[Chunk] = []
     current: list[_Unit] = []
     heading = ""
@@ -117,12 +120,14 @@ def _paragraph_tokens(units: list[_Unit], i: int) -> int:
     return total
 
 
-def _units(text: str, chunk_size: int, count_tokens: TokenCounter) -> list[_Unit]:
+def _units(
+    text: str, chunk_size: int, count_tokens: TokenCounter, markup_headings: bool
+) -> list[_Unit]:
     """Sentence- or line-sized spans covering every non-blank character of ``text``."""
     spans: list[tuple[int, int, int, bool]] = []
     for p, match in enumerate(_PARAGRAPH.finditer(text)):
         block = match.group()
-        heading = _is_heading(block)
+        heading = _is_heading(block, markup=markup_headings)
         cursor = match.start()
         pieces = [] if heading else list(_BOUNDARY.finditer(block))
         for boundary in pieces:
@@ -174,12 +179,12 @@ def _heading_text(block: str) -> str:
     return " ".join(lines).lstrip("#").strip()
 
 
-def _is_heading(block: str) -> bool:
+def _is_heading(block: str, *, markup: bool = True) -> bool:
     """A paragraph that is a title: markdown ``#``, an RST underlined title, or a short line."""
     lines = block.split("\n")
-    if _MD_HEADING.match(lines[0]) and len(lines) == 1:
+    if markup and _MD_HEADING.match(lines[0]) and len(lines) == 1:
         return True
-    if len(lines) in (2, 3) and _RST_UNDERLINE.match(lines[-1].strip()):
+    if markup and len(lines) in (2, 3) and _RST_UNDERLINE.match(lines[-1].strip()):
         return len(lines[-2].split()) <= 15
     if len(lines) == 1:
         words = block.split()

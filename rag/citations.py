@@ -32,6 +32,7 @@ from langchain_core.documents import Document
 
 from rag.embeddings import Embedder
 from rag.keyword import analyze
+from rag.locations import locate
 from rag.sentences import sentence_spans
 from rag.types import ABSTAIN_TEXT, Citation
 
@@ -438,6 +439,7 @@ class CitationChecker:
         quote = self.doc_text(source)[ev.start : ev.end]
         if quote != ev.text:
             raise AssertionError(f"quote offsets do not match {source}[{ev.start}:{ev.end}]")
+        page, location = locate(meta, ev.start)
         return Citation(
             n=m,
             source=source,
@@ -447,7 +449,8 @@ class CitationChecker:
             passage=ev.doc.page_content,
             score=round(score, 4),
             title=meta.get("title", ""),
-            page=meta.get("page"),
+            page=page,
+            location=location,
             chunk_id=meta.get("chunk_id", ""),
             passage_start=int(meta.get("start", 0)),
         )

@@ -10,11 +10,12 @@ sentence of an article while dropping the chrome around it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from rag.loaders import RawDocument, SkipFile
+from rag.loaders import TABULAR, RawDocument, SkipFile
+from rag.locations import page_at
+from rag.pdftext import clean_pages
 
 # Calls to action and site chrome; matched only against short non-sentence lines.
 _BOILERPLATE = re.compile(
@@ -62,37 +63,47 @@ class CleanDocument:
     metadata: dict[str, str] = field(default_factory=dict)
     pages: list[tuple[int, int]] = field(default_factory=list)  # (start offset, page number)
     removed: list[str] = field(default_factory=list)  # boilerplate lines, for inspection
+    #: (start offset, label) where a location starts: "page 3", "slide 2", "sheet S, row 9"
+    locations: list[tuple[int, str]] = field(default_factory=list)
 
     def page_at(self, offset: int) -> int | None:
         """Page number of the character at ``offset`` (PDFs only)."""
         return page_at(self.pages, offset)
 
-
-def page_at(pages: Sequence[tuple[int, int]], offset: int) -> int | None:
-    """Page number of the character at ``offset``, from ``(start offset, page)`` pairs."""
-    page = None
-    for start, number in pages:
-        if start > offset:
-            break
-        page = number
-    return page
+    def location_at(self, offset: int) -> str:
+        """Where the character at ``offset`` is in the original file ("" if unknown)."""
+        return page_at(self.locations, offset) or ""
 
 
 def clean(raw: RawDocument) -> CleanDocument:
-    """Clean every part of ``raw`` and join them, keeping page start offsets."""
+    """Clean every part of ``raw`` and join them, keeping where each location starts."""
     metadata = dict(raw.metadata)
     removed: list[str] = []
     pieces: list[str] = []
     pages: list[tuple[int, int]] = []
+    locations: list[tuple[int, str]] = []
+    ocr_pages = {p for p in metadata.get("ocr_pages", "").split(",") if p}
+    parts = raw.parts
+    if raw.kind == "pdf":
+        parts = list(zip(clean_pages([t for t, _ in parts]), [p for _, p in parts], strict=True))
     offset = 0
-    for text, page in raw.parts:
-        cleaned = _clean_text(text, metadata, removed, strip_front_matter=raw.kind == "markdown")
+    for text, where in parts:
+        if raw.kind in TABULAR:
+            cleaned = _CONTROL_CHARS.sub("", text).strip()
+        else:
+            cleaned = _clean_text(
+                text, metadata, removed, strip_front_matter=raw.kind == "markdown"
+            )
         if not cleaned:
             continue
         if pieces:
             offset += 2
-        if page is not None:
-            pages.append((offset, page))
+        label = where if isinstance(where, str) else ""
+        if isinstance(where, int):
+            pages.append((offset, where))
+            label = f"page {where}" + (" (OCR)" if str(where) in ocr_pages else "")
+        if not locations or locations[-1][1] != label:
+            locations.append((offset, label))
         pieces.append(cleaned)
         offset += len(cleaned)
     text = "\n\n".join(pieces)
@@ -111,6 +122,7 @@ def clean(raw: RawDocument) -> CleanDocument:
         metadata=metadata,
         pages=pages,
         removed=removed,
+        locations=locations if any(label for _, label in locations) else [],
     )
 
 

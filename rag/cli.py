@@ -242,7 +242,8 @@ def print_answer(answer: Answer) -> None:
         )
     console.print()
     for c in answer.citations:
-        where = f"{c.source}" + (f", page {c.page}" if c.page else "") + f" [{c.start}:{c.end}]"
+        place = c.location or (f"page {c.page}" if c.page else "")
+        where = c.source + (f", {place}" if place else "") + f" [{c.start}:{c.end}]"
         console.print(f"[bold cyan][{c.n}][/] {escape(where)}")
         console.print(f"    \u201c{escape(c.quote)}\u201d", style="italic")
 

@@ -38,3 +38,15 @@ class IndexDamagedError(RagError):
 
 class BackendError(RagError):
     """A configured LLM or vector server cannot be used."""
+
+
+class SkipFile(Exception):
+    """Raised by a loader when a file cannot be indexed; the message is the reason.
+
+    Not a :class:`RagError`: it never reaches a user as an error, it becomes one line of the
+    ingest summary while the rest of the corpus is indexed.
+    """
+
+
+class SourceError(RagError, ValueError):
+    """A ``sources`` filter names no indexed document (or is empty)."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from langchain_core.documents import Document
 
 from rag.keyword import analyze
+from rag.locations import locate
 from rag.reader import ReaderModel
 from rag.sentences import sentence_spans
 from rag.spans import Span, Window
@@ -197,6 +198,7 @@ class ExtractiveAnswerer:
         base = int(meta["start"])
         if found.doc.page_content[start - base : end - base] != quote:
             raise AssertionError(f"quote offsets do not match {meta['source']}[{start}:{end}]")
+        page, location = locate(meta, start)
         return Citation(
             n=n,
             source=meta["source"],
@@ -206,7 +208,8 @@ class ExtractiveAnswerer:
             passage=found.doc.page_content,
             score=round(found.score, 4),
             title=meta.get("title", ""),
-            page=meta.get("page"),
+            page=page,
+            location=location,
             chunk_id=meta.get("chunk_id", ""),
             passage_start=base,
         )

@@ -66,6 +66,8 @@ class FileEntry:
     metadata: dict[str, str] = field(default_factory=dict)
     pages: list[tuple[int, int]] = field(default_factory=list)
     chunks: list[ChunkRecord] = field(default_factory=list)
+    #: (start offset, label) where each location ("slide 2", "sheet S, row 9") starts
+    locations: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,10 @@ class Manifest:
         for source, entry in data["files"].items():
             chunks = [ChunkRecord(c[0], source, c[1], c[2], c[3], c[4]) for c in entry["chunks"]]
             pages = [(int(a), int(b)) for a, b in entry.get("pages", [])]
-            files[source] = FileEntry(**{**entry, "chunks": chunks, "pages": pages})
+            locations = [(int(a), str(b)) for a, b in entry.get("locations", [])]
+            files[source] = FileEntry(
+                **{**entry, "chunks": chunks, "pages": pages, "locations": locations}
+            )
         return cls(
             embedding=data["embedding"],
             chunking=data["chunking"],

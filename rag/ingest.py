@@ -28,7 +28,7 @@ from rag.embeddings import Embedder
 from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError, RagError
 from rag.index import ChunkRecord, FileEntry, IndexDir, Manifest, check_inventory, now_iso
 from rag.keyword import KeywordIndex
-from rag.loaders import SkipFile, discover, file_digest, load
+from rag.loaders import KINDS, PARSED_MARKUP, READING, SkipFile, discover, file_digest, load
 from rag.settings import Settings
 from rag.types import IngestSummary, SkippedFile
 from rag.vectors import ChromaVectors, VectorCache, copy_store
@@ -88,7 +88,8 @@ def ingest(
             raise CorpusError(
                 f"no indexable documents in {corpus}"
                 + (f" ({len(scan.skipped)} skipped: {reasons})" if scan.skipped else "")
-                + "; supported: .txt .md .rst .html .pdf"
+                + "; supported: "
+                + " ".join(sorted(KINDS))
             )
         summary = dict(
             added=sorted(s for s in scan.changed if not prev or s not in prev.files),
@@ -165,6 +166,7 @@ def _embedding_id(settings: Settings, embedder: Embedder) -> dict[str, Any]:
 def _chunking_id(settings: Settings) -> dict[str, Any]:
     """How documents become records and embedded texts: any change means a rebuild."""
     return {
+        "reading": READING,
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
         "embed_tokens": settings.embed_tokens,
@@ -206,7 +208,7 @@ def _scan(
             if entry and entry.sha256 == sha:
                 scan.unchanged.append(source)
                 continue
-            raw = load(path, source, data, sha, timeout=settings.file_timeout)
+            raw = load(path, source, data, sha, timeout=settings.file_timeout, max_bytes=max_bytes)
             scan.changed[source] = clean(raw)
         except SkipFile as exc:
             scan.skipped.append(SkippedFile(source, str(exc)))
@@ -327,6 +329,7 @@ def _chunk_document(
         chunk_size=settings.chunk_size,
         chunk_overlap=settings.chunk_overlap,
         count_tokens=embedder.count_tokens,
+        markup_headings=doc.kind not in PARSED_MARKUP,
     )
     dense = embedder.head(
         [dense_text(doc.title, c.heading, c.text, settings) for c in chunks],
@@ -351,6 +354,7 @@ def _chunk_document(
         metadata=doc.metadata,
         pages=doc.pages,
         chunks=records,
+        locations=doc.locations,
     )
     return entry, texts
 
@@ -522,6 +526,8 @@ def _add(
         page = doc.page_at(record.start)
         if page is not None:
             meta["page"] = page
+        if location := doc.location_at(record.start):
+            meta["location"] = location
         metadatas.append(meta)
     step = max(store.max_batch, 1)
     for lo in range(0, len(ids), step):

@@ -1,9 +1,11 @@
 """Find corpus files and turn each into text, or into a specific reason why not.
 
 Loading is the only stage that touches file formats. It returns the text as the file holds it
-(decoded, HTML reduced to its main content, PDF pages kept apart); boilerplate removal and
-everything else that changes the text happens in :mod:`rag.cleaning`, so a reader can see
-exactly what the system removed.
+(decoded, HTML reduced to its main content, reStructuredText and Markdown parsed to plain
+text, PDF pages, slides, sheet rows and chapters kept apart with their locations); boilerplate
+removal and everything else that changes the text happens in :mod:`rag.cleaning`, so a reader
+can see exactly what the system removed. Office files and e-books are read by
+:mod:`rag.formats`.
 """
 
 from __future__ import annotations
@@ -18,9 +20,25 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag import formats
 from rag import pdf as pdf_module
-from rag.pdf import Pages, Unreadable, parse_pdf
+from rag.errors import SkipFile
+from rag.formats import Loaded, Location
+from rag.markup import markdown_to_text, rst_to_text
+from rag.pdf import Unreadable, parse_pdf
 from rag.types import SkippedFile
+
+__all__ = [
+    "KINDS",
+    "PARSED_MARKUP",
+    "READING",
+    "RawDocument",
+    "SkipFile",
+    "decode_text",
+    "discover",
+    "file_digest",
+    "load",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +51,22 @@ KINDS = {
     ".html": "html",
     ".htm": "html",
     ".pdf": "pdf",
+    ".docx": "docx",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".epub": "epub",
+    ".odt": "odt",
 }
+#: How files become text. Bump it when a loader or cleaning gives a file different text: an
+#: index read by another version is then re-read (its vectors are reused where texts match).
+READING = 2
+#: kinds parsed from markup into plain text: their text has no markup headings left
+PARSED_MARKUP = frozenset({"rst", "markdown"})
+#: kinds whose text is a table: cleaning keeps every row (no chrome or header detection)
+TABULAR = frozenset({"csv", "xlsx"})
+_DEFAULT_MAX_BYTES = 50_000_000
 
 # File signatures of common binary formats: a `.txt` that starts with one of these is not text.
 _MAGIC = {
@@ -49,21 +82,18 @@ _MAGIC = {
 _CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
 
 
-class SkipFile(Exception):
-    """Raised by a loader when a file cannot be indexed; the message is the reason."""
-
-
 @dataclass(frozen=True)
 class RawDocument:
     """A file's text before cleaning.
 
-    ``parts`` holds ``(text, page)`` pairs: one part for text formats, one per page for PDFs,
-    so page numbers survive cleaning.
+    ``parts`` holds ``(text, location)`` pairs, so locations survive cleaning: one part for
+    plain text, one per page for PDFs (the location is the page number, an ``int``), and for
+    other formats a label such as ``"slide 3"`` or ``"sheet Prices, row 12"``.
     """
 
     source: str
     kind: str
-    parts: list[tuple[str, int | None]]
+    parts: list[tuple[str, Location]]
     sha256: str
     size: int
     mtime_ns: int
@@ -116,34 +146,72 @@ def file_digest(path: Path, max_bytes: int) -> tuple[bytes, str]:
 
 
 def load(
-    path: Path, source: str, data: bytes, sha256: str, *, timeout: float | None = None
+    path: Path,
+    source: str,
+    data: bytes,
+    sha256: str,
+    *,
+    timeout: float | None = None,
+    max_bytes: int = _DEFAULT_MAX_BYTES,
 ) -> RawDocument:
     """Turn one file's bytes into a :class:`RawDocument`, or raise :class:`SkipFile`.
 
     PDFs are parsed in a separate process when ``timeout`` is given (see :mod:`rag.pdf`).
+    ``max_bytes`` bounds what a zip-based format (docx, xlsx, epub, ...) may expand to.
     """
     if not data.strip():
         raise SkipFile("empty file")
     kind = KINDS[path.suffix.lower()]
     stat = path.stat()
-    title = ""
-    metadata: dict[str, str] = {}
-    if kind == "pdf":
-        parts, title, metadata = _pdf(data, timeout)
-    elif kind == "html":
-        parts, title, metadata = _load_html(decode_text(data))
-    else:
-        parts = [(decode_text(data), None)]
+    loaded = _read(kind, data, timeout, max_bytes)
     return RawDocument(
         source=source,
         kind=kind,
-        parts=parts,
+        parts=loaded.parts,
         sha256=sha256,
         size=len(data),
         mtime_ns=stat.st_mtime_ns,
-        title=title,
-        metadata=metadata,
+        title=loaded.title,
+        metadata=loaded.metadata,
     )
+
+
+def _read(kind: str, data: bytes, timeout: float | None, max_bytes: int) -> Loaded:
+    """The format's reader; each returns located parts, a title and metadata."""
+    if kind == "pdf":
+        return Loaded(*_pdf(data, timeout))
+    if kind == "docx":
+        return formats.load_docx(data, max_bytes)
+    if kind == "pptx":
+        return formats.load_pptx(data, max_bytes)
+    if kind == "xlsx":
+        return formats.load_xlsx(data, max_bytes)
+    if kind == "odt":
+        return formats.load_odt(data, max_bytes)
+    if kind == "epub":
+        return formats.load_epub(data, max_bytes, _chapter_text)
+    text = decode_text(data)
+    if kind == "html":
+        return Loaded(*_load_html(text))
+    if kind == "csv":
+        return formats.load_csv(text)
+    if kind in ("rst", "markdown"):
+        body, metadata = rst_to_text(text) if kind == "rst" else markdown_to_text(text)
+        return Loaded([(body, None)], metadata.pop("title", ""), metadata)
+    return Loaded([(text, None)])
+
+
+def _chapter_text(xhtml: str) -> tuple[str, str]:
+    """An e-book chapter's main text and its heading.
+
+    The first ``<h1>``-``<h3>`` names a chapter better than ``<title>``, which e-books often
+    fill with the book's title on every page.
+    """
+    from bs4 import BeautifulSoup
+
+    heading = BeautifulSoup(xhtml, "lxml").find(["h1", "h2", "h3"])
+    parts, title, _ = _load_html(xhtml)
+    return parts[0][0], heading.get_text(" ", strip=True) if heading else title
 
 
 def decode_text(data: bytes) -> str:
@@ -204,7 +272,7 @@ def decode_text(data: bytes) -> str:
     return str(best)
 
 
-def _load_html(html: str) -> tuple[list[tuple[str, int | None]], str, dict[str, str]]:
+def _load_html(html: str) -> tuple[list[tuple[str, Location]], str, dict[str, str]]:
     """Main text of an HTML page: scripts, styles, navigation, hidden text and comments go."""
     from bs4 import BeautifulSoup, Comment
 
@@ -306,7 +374,9 @@ _HTML_BLOCKS = [
 ]
 
 
-def _pdf(data: bytes, timeout: float | None) -> tuple[Pages, str, dict[str, str]]:
+def _pdf(
+    data: bytes, timeout: float | None
+) -> tuple[list[tuple[str, Location]], str, dict[str, str]]:
     """Parse a PDF in a separate interpreter, stopped after ``timeout`` seconds.
 
     Without a timeout it is parsed here, in this process (tests and trusted callers). ``-P``
@@ -315,7 +385,8 @@ def _pdf(data: bytes, timeout: float | None) -> tuple[Pages, str, dict[str, str]
     """
     if not timeout:
         try:
-            return parse_pdf(data)
+            parts, title, metadata = parse_pdf(data)
+            return list(parts), title, metadata
         except Unreadable as exc:
             raise SkipFile(str(exc)) from None
     try:

@@ -57,10 +57,16 @@ def shorten(text: str, limit: int = ECHO_CHARS) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + " …"
 
 
-def location(page: int | None, start: int, end: int) -> str:
-    """Where a span sits, as a reader would say it."""
+def location(place: str | int | None, start: int, end: int) -> str:
+    """Where a span sits, as a reader would say it: "slide 2, characters 10–52".
+
+    ``place`` is the span's location label ("page 3 (OCR)", "sheet S, row 9") or, for
+    results from before locations existed, a bare page number.
+    """
     where = f"characters {start:,}–{end:,}"
-    return f"page {page}, {where}" if page else where
+    if isinstance(place, int):
+        place = f"page {place}"
+    return f"{place}, {where}" if place else where
 
 
 def score_text(score: float) -> str:
@@ -197,11 +203,12 @@ def citation_card(citation: Citation, turn: int) -> str:
     else:
         passage = highlight(citation.passage, *span)
     title = f'<div class="rag-title">{escape(citation.title)}</div>' if citation.title else ""
+    where = location(citation.location or citation.page, citation.start, citation.end)
     return (
         f'<article class="rag-card" id="{card_id(turn, citation.n)}" data-n="{citation.n}">'
         f'<header><span class="rag-n">[{citation.n}]</span> '
         f'<span class="rag-source">{escape(citation.source)}</span></header>{title}'
-        f'<div class="rag-meta">{escape(location(citation.page, citation.start, citation.end))}'
+        f'<div class="rag-meta">{escape(where)}'
         f" · score {score_text(citation.score)}</div>"
         f'<blockquote class="rag-passage">{passage}</blockquote>'
         f"{_view_button(citation.source, citation.start, citation.end)}</article>"
@@ -211,11 +218,12 @@ def citation_card(citation: Citation, turn: int) -> str:
 def related_card(passage: Passage, rank: int) -> str:
     """A retrieved passage offered after an abstention: related, but not an answer."""
     title = f'<div class="rag-title">{escape(passage.title)}</div>' if passage.title else ""
+    where = location(passage.location or passage.page, passage.start, passage.end)
     return (
         f'<article class="rag-card rag-related" data-rank="{rank}">'
         f'<header><span class="rag-n">{rank}.</span> '
         f'<span class="rag-source">{escape(passage.source)}</span></header>{title}'
-        f'<div class="rag-meta">{escape(location(passage.page, passage.start, passage.end))}'
+        f'<div class="rag-meta">{escape(where)}'
         f" · score {score_text(passage.score)}</div>"
         f'<blockquote class="rag-passage">{escape(passage.text)}</blockquote>'
         f"{_view_button(passage.source, passage.start, passage.end)}</article>"

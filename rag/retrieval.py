@@ -25,9 +25,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
-from rag.cleaning import page_at
 from rag.embeddings import Embedder
 from rag.index import ChunkRecord, IndexReader
+from rag.locations import page_at, within
 from rag.types import Passage
 
 #: RRF's damping constant: larger values flatten the difference between ranks.
@@ -168,10 +168,11 @@ def _normalised(
 class HybridRetriever(BaseRetriever):
     """Top-``k`` chunks for a query, as Documents whose metadata say where and why.
 
-    ``metadata`` holds ``chunk_id, source, title, heading, start, end, page, score,
-    dense_score, bm25_score, dense_rank, bm25_rank``; ``page_content`` is exactly
-    ``doc_text[start:end]``. ``invoke(query, k=n)`` returns a different number of chunks
-    for one call (the evaluation harness reads deeper than the answerer).
+    ``metadata`` holds ``chunk_id, source, title, heading, start, end, page, location,
+    pages, locations, score, dense_score, bm25_score, dense_rank, bm25_rank``;
+    ``page_content`` is exactly ``doc_text[start:end]``. ``invoke(query, k=n)`` returns a
+    different number of chunks for one call (the evaluation harness reads deeper than the
+    answerer).
     """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
@@ -235,6 +236,7 @@ class HybridRetriever(BaseRetriever):
     def _document(reader: IndexReader, chunk: ChunkRecord, info: Fused) -> Document:
         entry = reader.manifest.files[chunk.source]
         page = page_at(entry.pages, chunk.start)
+        locations = within(entry.locations, chunk.start, chunk.end)
         metadata = {
             "chunk_id": chunk.id,
             "source": chunk.source,
@@ -243,6 +245,10 @@ class HybridRetriever(BaseRetriever):
             "start": chunk.start,
             "end": chunk.end,
             "page": page,
+            "location": locations[0][1] if locations else "",
+            # where each page/location starts inside the chunk, for citations within it
+            "pages": within(entry.pages, chunk.start, chunk.end),
+            "locations": locations,
             "score": info.score,
             "dense_score": info.dense_score,
             "bm25_score": info.bm25_score,
@@ -275,6 +281,7 @@ def to_passage(doc: Document) -> Passage:
         title=m.get("title", ""),
         heading=m.get("heading", ""),
         page=m.get("page"),
+        location=m.get("location", ""),
         dense_score=m.get("dense_score"),
         bm25_score=m.get("bm25_score"),
         dense_rank=m.get("dense_rank"),

@@ -25,6 +25,8 @@ class Passage:
     title: str = ""
     heading: str = ""
     page: int | None = None
+    #: where the passage starts in the original file: "page 3", "slide 2", "sheet S, row 9"
+    location: str = ""
     dense_score: float | None = None
     bm25_score: float | None = None
     dense_rank: int | None = None
@@ -52,6 +54,8 @@ class Citation:
     page: int | None = None
     chunk_id: str = ""
     passage_start: int = 0
+    #: where the quote is in the original file: "page 3", "slide 2", "sheet S, row 9", ...
+    location: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from rag.errors import RagError
+from rag.loaders import KINDS
 
-#: What the upload form accepts (a subset of what the loaders read).
-UPLOAD_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf")
+#: What the upload form accepts: every format the loaders read.
+UPLOAD_SUFFIXES = tuple(KINDS)
 _UNSAFE = re.compile(r"[^\w.\- ()+,]+")
 _MAX_NAME = 120
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import random
+import string
 import zlib
+from pathlib import Path
 
 
 def make_pdf(pages: list[str]) -> bytes:
@@ -11,13 +14,36 @@ def make_pdf(pages: list[str]) -> bytes:
     return _pdf([f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode() for text in pages])
 
 
-def slow_pdf(repeats: int = 200_000) -> bytes:
-    """A 20 KB PDF whose one page holds ``repeats`` compressed text operators.
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
-    pypdf needs about 17 s for 200,000 of them on this machine: a stand-in for a file that
-    keeps a parser busy, to exercise the per-file time limit.
+
+def scanned_pdf(lines: list[str], size: int = 44, spacing: int = 90) -> bytes:
+    """A one-page PDF holding only a picture of ``lines`` (no text layer), made with Pillow."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.truetype(str(FONT), size) if FONT.exists() else ImageFont.load_default(size)
+    image = Image.new("L", (1700, 2200), 255)  # US Letter at 200 dpi
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((150, 200 + spacing * i), line, fill=0, font=font)
+    out = io.BytesIO()
+    image.save(out, "PDF", resolution=200.0)
+    return out.getvalue()
+
+
+def slow_pdf() -> bytes:
+    """A scanned page packed with tiny random words: OCR needs minutes of CPU for it.
+
+    A stand-in for a file that keeps the parser busy, to exercise the per-file time limit
+    (pdfium reads even pathological text layers in about a second; OCR is the slow part now).
     """
-    return _pdf([b"BT /F1 12 Tf 72 720 Td (loop) Tj ET\n" * repeats], compress=True)
+    rng = random.Random(7)
+    words = [
+        "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 9)))
+        for _ in range(4000)
+    ]
+    lines = [" ".join(words[i : i + 16]) for i in range(0, len(words), 16)]
+    return scanned_pdf(lines[:180], size=9, spacing=11)
 
 
 def encrypt_pdf(data: bytes, password: str = "secret") -> bytes:

@@ -69,7 +69,7 @@ def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(make_corpus, em
                 "cp1252"
             ),
             "paper.pdf": make_pdf(["The delta paper was published in 2001."]),
-            "notes.docx": "x",
+            "notes.pages": "x",
         }
     )
     with QA(settings, embedder=embedder) as qa:
@@ -79,7 +79,7 @@ def test_bad_files_are_skipped_with_reasons_and_the_rest_indexed(make_corpus, em
         assert reasons["empty.txt"] == "empty file"
         assert "binary" in reasons["binary.txt"]
         assert "PDF" in reasons["corrupt.pdf"]
-        assert "unsupported" in reasons["notes.docx"]
+        assert "unsupported" in reasons["notes.pages"]
         answer = qa.ask("When was the delta paper published?")
         assert "2001" in answer.text
         assert answer.citations[0].source == "paper.pdf" and answer.citations[0].page == 1

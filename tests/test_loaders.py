@@ -100,7 +100,7 @@ def test_discover_walks_recursively_and_reports_what_it_ignores(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.txt").write_text("a")
     (tmp_path / "sub" / "b.md").write_text("b")
-    (tmp_path / "c.docx").write_text("c")
+    (tmp_path / "c.pages").write_text("c")
     (tmp_path / ".hidden.txt").write_text("h")
     outside = tmp_path.parent / "outside-secret.txt"
     outside.write_text("secret")
@@ -108,7 +108,7 @@ def test_discover_walks_recursively_and_reports_what_it_ignores(tmp_path):
     files, skipped = discover(tmp_path)
     assert [f.relative_to(tmp_path).as_posix() for f in files] == ["a.txt", "sub/b.md"]
     reasons = {s.path: s.reason for s in skipped}
-    assert "unsupported" in reasons["c.docx"]
+    assert "unsupported" in reasons["c.pages"]
     assert "outside the corpus" in reasons["link.txt"]
 
 

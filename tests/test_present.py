@@ -200,6 +200,14 @@ def test_a_card_highlights_the_quote_inside_its_passage_and_escapes_everything()
     assert "The <i>bridge</i>" in text  # the title is text, not markup
 
 
+def test_a_card_shows_the_location_of_any_format_and_marks_ocr():
+    for place in ("sheet <Prices>, row 12", "page 2 (OCR)", "slide 4"):
+        card = citation_card(citation(page=2, location=place), turn=1)
+        text = "".join(Tags(card).text)
+        assert f"{place}, characters {QSTART:,}" in text
+        assert html.escape(place, quote=True) in card
+
+
 def test_quote_offsets_are_trusted_only_when_they_match():
     assert quote_in_passage(citation()) == (QSTART, QSTART + len(QUOTE))
     shifted = citation(passage="xx" + DOC, passage_start=-2)
