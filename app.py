@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +133,18 @@ mark.rag-hit { background: #fde68a; color: #111; padding: 0 1px; border-radius: 
 """
 
 
+@dataclass
+class ChatSession(Session):
+    """A chat session and the documents its questions search (the "Search only in" picker).
+
+    The picker's value is copied in by a step that runs just before each answer, rather than
+    being one more input of the chat event: what is searched is what was picked when the
+    question was sent, and the chat event keeps its two inputs.
+    """
+
+    sources: list[str] = field(default_factory=list)
+
+
 class Handlers:
     """What the UI's events do, for one ``QA`` shared by every browser session.
 
@@ -145,13 +158,22 @@ class Handlers:
         self.settings = qa.settings
 
     # -- chat -----------------------------------------------------------------------------------
+    @staticmethod
+    def note_sources(picked: list[str] | None, state: Session) -> ChatSession:
+        """Copy the "Search only in" picker into the session, for the answer that follows."""
+        if not isinstance(state, ChatSession):
+            state = ChatSession(**vars(state)) if isinstance(state, Session) else ChatSession()
+        state.sources = [str(name) for name in picked or []]
+        return state
+
     def respond(self, message: str | None, state: Session) -> Iterator[tuple[Any, ...]]:
-        """Stream an answer into the chat.
+        """Stream an answer into the chat, searching the documents the session has picked.
 
         Yields updates for: the chat, the session, the sources panel, the question box and
         the two right-hand columns (sources shown, document hidden).
         """
-        state = state if isinstance(state, Session) else Session()
+        state = state if isinstance(state, Session) else ChatSession()
+        sources = _chosen(getattr(state, "sources", None))
         try:  # checked here, on the server: the textbox's max_length binds only browsers
             text = validate_question(message, self.settings.max_question_chars)
         except QuestionError as exc:
@@ -165,7 +187,7 @@ class Handlers:
         panels = _show_sources()
         yield chat_messages(state), state, sources_html(state), "", *panels
         try:
-            for piece in self.qa.stream(text, history):
+            for piece in self.qa.stream(text, history, sources=sources):
                 if isinstance(piece, Answer):
                     turn.answer = piece
                 else:
@@ -224,10 +246,23 @@ class Handlers:
 
     @staticmethod
     def clear() -> tuple[Any, ...]:
-        fresh = Session()
+        fresh = ChatSession()
         return [], fresh, sources_html(fresh), *_show_sources()
 
     # -- documents ------------------------------------------------------------------------------
+    def picker(self, current: list[str] | None) -> Any:
+        """The "Search only in" choices after the documents changed; gone ones are unpicked.
+
+        A chained step after each listing event rather than one more output of them, so the
+        ``/add_documents`` API keeps its signature.
+        """
+        try:
+            names = [d.source for d in self.qa.documents()]
+        except RagError:
+            return gr.skip()
+        kept = [name for name in current or [] if name in names]
+        return gr.Dropdown(choices=names, value=kept)
+
     def listing(self) -> tuple[Any, Any]:
         rows = document_rows(self.qa.documents())
         table = {"data": rows, "headers": DOCUMENT_COLUMNS}
@@ -307,12 +342,20 @@ class Handlers:
         return settings_markdown(self.qa)
 
     # -- the scripting API ----------------------------------------------------------------------
-    def ask(self, question: str, history: list[list[str]] | None = None) -> tuple[str, dict]:
+    def ask(
+        self,
+        question: str,
+        history: list[list[str]] | None = None,
+        sources: list[str] | None = None,
+    ) -> tuple[str, dict]:
         """Answer a question from the indexed documents.
 
         Args:
             question: the question (at most RAG_MAX_QUESTION_CHARS characters).
             history: earlier turns as [question, answer] pairs, for follow-up questions.
+            sources: search only these documents: paths relative to the corpus folder,
+                folders or glob patterns like "*.pdf"; empty or null searches them all. A
+                pattern that matches no document is an error that names it.
 
         Returns:
             The answer text with [n] markers, and a JSON payload with the citations
@@ -322,7 +365,7 @@ class Handlers:
         try:
             text = validate_question(question, self.settings.max_question_chars)
             pairs = [tuple(turn[:2]) for turn in history or [] if len(turn) >= 2]
-            answer = self.qa.ask(text, pairs)
+            answer = self.qa.ask(text, pairs, sources=_chosen(sources))
         except RagError as exc:
             raise gr.Error(escape(str(exc)), print_exception=False) from None
         except Exception:
@@ -335,6 +378,15 @@ def _show_sources() -> tuple[Any, Any]:
     return gr.Column(visible=True), gr.Column(visible=False)
 
 
+def _chosen(sources: list[str] | str | None) -> list[str] | str | None:
+    """A picker's or client's ``sources`` as ``QA.ask`` takes them: nothing picked is all.
+
+    The library refuses an empty list (a filter that came out empty should not widen to
+    everything), but here empty is what an untouched picker or a client's default sends.
+    """
+    return sources or None
+
+
 def create_app(qa: QA) -> gr.Blocks:
     """The UI around one ``QA``: layout here, behaviour in :class:`Handlers`."""
     settings = qa.settings
@@ -345,7 +397,7 @@ def create_app(qa: QA) -> gr.Blocks:
     answering = {"concurrency_id": "answer"}
 
     with gr.Blocks(title="Ask your documents", analytics_enabled=False) as demo:
-        session = gr.State(Session())
+        session = gr.State(ChatSession())
         gr.Markdown(
             "# Ask your documents\nAnswers quote your documents; every **[n]** links to the "
             "passage it comes from. When the documents do not say, the answer says so."
@@ -377,7 +429,17 @@ def create_app(qa: QA) -> gr.Blocks:
                             autofocus=True,
                         )
                         ask_button = gr.Button("Ask", variant="primary", scale=1)
-                    clear_button = gr.Button("Clear chat", size="sm")
+                    with gr.Row():
+                        picked = gr.Dropdown(
+                            label="Search only in",
+                            info="Leave empty to search every document.",
+                            choices=[],
+                            value=[],
+                            multiselect=True,
+                            elem_id="rag-search-only",
+                            scale=5,
+                        )
+                        clear_button = gr.Button("Clear chat", size="sm", scale=1)
                 with gr.Column(scale=2):
                     with gr.Column(visible=True) as sources_column:
                         gr.Markdown("### Sources")
@@ -428,11 +490,18 @@ def create_app(qa: QA) -> gr.Blocks:
         # -- chat events ------------------------------------------------------------------------
         chat_outputs = [chatbot, session, sources, question, sources_column, document_column]
         chat_inputs = [question, session]
-        question.submit(on.respond, chat_inputs, chat_outputs, **answering, **private)
-        ask_button.click(on.respond, chat_inputs, chat_outputs, **answering, **private)
+        noting = {"show_progress": "hidden", **private}
+        question.submit(on.note_sources, [picked, session], session, **noting).then(
+            on.respond, chat_inputs, chat_outputs, **answering, **private
+        )
+        ask_button.click(on.note_sources, [picked, session], session, **noting).then(
+            on.respond, chat_inputs, chat_outputs, **answering, **private
+        )
         chatbot.example_select(
             on.use_example, None, question, show_progress="hidden", **private
-        ).then(on.respond, chat_inputs, chat_outputs, **answering, **private)
+        ).then(on.note_sources, [picked, session], session, **noting).then(
+            on.respond, chat_inputs, chat_outputs, **answering, **private
+        )
         panel_outputs = [session, sources, sources_column, document_column]
         chatbot.select(on.pick_message, session, panel_outputs, **private)
         sources.submit(on.follow_link, session, panel_outputs, **private)
@@ -449,16 +518,20 @@ def create_app(qa: QA) -> gr.Blocks:
         # -- documents events: one ingest at a time ---------------------------------------------
         one_ingest = {"concurrency_limit": 1, "concurrency_id": "ingest"}
         listing_outputs = [documents, chosen, status]
-        add_button.click(  # also the scripting API for uploads
-            on.add_documents,
-            uploads,
-            [*listing_outputs, uploads],
-            api_name="add_documents",
-            **one_ingest,
-        )
-        delete_button.click(on.delete, chosen, listing_outputs, **one_ingest, **private)
-        reingest_button.click(on.reingest, None, listing_outputs, **one_ingest, **private)
-        demo.load(on.refresh, None, listing_outputs, **private)
+        listed = [
+            add_button.click(  # also the scripting API for uploads
+                on.add_documents,
+                uploads,
+                [*listing_outputs, uploads],
+                api_name="add_documents",
+                **one_ingest,
+            ),
+            delete_button.click(on.delete, chosen, listing_outputs, **one_ingest, **private),
+            reingest_button.click(on.reingest, None, listing_outputs, **one_ingest, **private),
+            demo.load(on.refresh, None, listing_outputs, **private),
+        ]
+        for event in listed:  # the chat's document picker follows the documents list
+            event.then(on.picker, picked, picked, show_progress="hidden", **private)
         demo.load(on.describe, None, settings_view, **private)
 
         gr.api(on.ask, api_name="ask", **answering)

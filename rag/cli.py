@@ -51,6 +51,24 @@ def corpus_options(func: F) -> F:
     return func
 
 
+def source_option(func: F) -> F:
+    return click.option(
+        "--source",
+        "sources",
+        multiple=True,
+        metavar="PATTERN",
+        help=(
+            "Search only this document: a path relative to the corpus folder, a folder or a "
+            "glob such as '*.pdf' (repeatable; default: every document; see `rag documents`)."
+        ),
+    )(func)
+
+
+def chosen(sources: tuple[str, ...]) -> list[str] | None:
+    """``--source`` values as ``QA.ask`` takes them: None (all documents) when not given."""
+    return list(sources) if sources else None
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn expected failures into one readable line and a non-zero exit."""
@@ -101,16 +119,22 @@ def ingest_command(
 @click.argument("question")
 @corpus_options
 @click.option("--top-k", type=click.IntRange(1, 100), help="Passages to retrieve [env RAG_TOP_K].")
+@source_option
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 def ask_command(
-    question: str, corpus_dir: Path | None, index_dir: Path | None, top_k: int | None, as_json: bool
+    question: str,
+    corpus_dir: Path | None,
+    index_dir: Path | None,
+    top_k: int | None,
+    sources: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Answer QUESTION from the indexed documents, with numbered sources."""
     from rag.qa import QA
 
     settings = settings_from(corpus_dir=corpus_dir, index_dir=index_dir, top_k=top_k)
     with user_errors(), QA(settings) as qa:
-        answer = qa.ask(question)
+        answer = qa.ask(question, sources=chosen(sources))
     if as_json:
         click.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -119,11 +143,18 @@ def ask_command(
 
 @main.command("chat")
 @corpus_options
-def chat_command(corpus_dir: Path | None, index_dir: Path | None) -> None:
+@source_option
+def chat_command(corpus_dir: Path | None, index_dir: Path | None, sources: tuple[str, ...]) -> None:
     """Ask questions in a loop (empty line or Ctrl-D to quit)."""
     from rag.qa import QA
 
     with user_errors(), QA(settings_from(corpus_dir=corpus_dir, index_dir=index_dir)) as qa:
+        only = chosen(sources)
+        if only is not None:  # a pattern that names nothing fails now, not at each question
+            names = qa.resolve_sources(only)
+            console.print(
+                f"Searching only in {len(names)} document(s): " + escape(", ".join(names))
+            )
         console.print("Ask a question about your documents (empty line to quit).")
         while True:
             try:
@@ -133,9 +164,26 @@ def chat_command(corpus_dir: Path | None, index_dir: Path | None) -> None:
             if not question.strip():
                 break
             try:
-                print_answer(qa.ask(question))
+                print_answer(qa.ask(question, sources=only))
             except RagError as exc:
                 errors.print(f"[bold red]error:[/] {escape(str(exc))}")
+
+
+@main.command("documents")
+@corpus_options
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def documents_command(corpus_dir: Path | None, index_dir: Path | None, as_json: bool) -> None:
+    """List the indexed documents: the names --source takes."""
+    from rag.qa import QA
+
+    with user_errors(), QA(settings_from(corpus_dir=corpus_dir, index_dir=index_dir)) as qa:
+        documents = qa.documents()
+    if as_json:
+        click.echo(json.dumps([d.to_dict() for d in documents], indent=2, ensure_ascii=False))
+        return
+    for d in documents:
+        title = f"  {d.title}" if d.title and d.title != d.source else ""
+        console.print(f"{escape(d.source)}  [dim]({d.chunks} chunks){escape(title)}[/]")
 
 
 @main.command("eval")

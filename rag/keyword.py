@@ -107,27 +107,41 @@ class KeywordIndex:
         return int(self._tokenizer.get_vocab_dict().get("", -1))
 
     def search(
-        self, query: str, k: int, *, drop_question_words: bool = True
+        self,
+        query: str,
+        k: int,
+        *,
+        drop_question_words: bool = True,
+        mask: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
-        """Top ``k`` positions with a positive BM25 score, best first."""
+        """Top ``k`` positions with a positive BM25 score, best first.
+
+        ``mask`` (one weight per position, 0 or 1) restricts the search to some documents:
+        bm25s multiplies the scores by it before taking the top ``k``, so a masked-out
+        position scores 0 and is never returned.
+        """
         ids = self.query_token_ids(query, drop_question_words=drop_question_words)
         if not ids or self.size == 0:
             return []
         docs, scores = self._retriever.retrieve(
-            [ids], k=min(k, self.size), show_progress=False, n_threads=1
+            [ids], k=min(k, self.size), show_progress=False, n_threads=1, weight_mask=mask
         )
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
 
-    def scores(self, query: str, *, drop_question_words: bool = True) -> np.ndarray:
+    def scores(
+        self, query: str, *, drop_question_words: bool = True, mask: np.ndarray | None = None
+    ) -> np.ndarray:
         """BM25 score of every position for ``query`` (zeros when no query word is known).
 
         The fused retriever uses it to score the dense retriever's candidates that BM25 did
-        not rank, instead of guessing their score.
+        not rank, instead of guessing their score. ``mask`` zeroes the positions outside a
+        source filter, as in :meth:`search`.
         """
         ids = self.query_token_ids(query, drop_question_words=drop_question_words)
         if not ids or self.size == 0:
             return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._retriever.get_scores_from_ids(ids), dtype=np.float32)
+        scores = self._retriever.get_scores_from_ids(ids, weight_mask=mask)
+        return np.asarray(scores, dtype=np.float32)
 
     @cached_property
     def _df(self) -> np.ndarray:

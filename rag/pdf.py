@@ -11,7 +11,8 @@ tenth of a second rather than the whole package's import.
 
 Text comes from pypdfium2 (PDFium, the PDF engine of Chrome): on the shared real-world PDFs
 it reads about 20 times as many pages a second as pypdf and 45 times as many as
-pdfminer.six (221, 12.1 and 4.7 in one run), and its text is as good or better after :func:`rag.pdftext.clean_pages` (``python -m bench.pdf_extractors``).
+pdfminer.six (221, 12.1 and 4.7 in one run), and its text is as good or better after
+:func:`rag.pdftext.clean_pages` (``python -m bench.pdf_extractors``).
 Pages without a usable text layer (scans, or fonts that map to no characters) are rendered
 and OCR'd with Tesseract (``python -m bench.ocr``: on English pages about as accurate as
 RapidOCR, better on prose and worse on ruled tables, and ten times as fast), from this same

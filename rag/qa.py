@@ -9,6 +9,10 @@ behind the last step is chosen by configuration: ``RAG_LLM=extractive`` (the def
 evidence, anything else names a chat model (:mod:`rag.llm`) that writes an answer which is then
 checked against the passages (:mod:`rag.generative`). With a chat model, follow-ups are also
 rewritten by the model.
+
+``sources`` narrows a question to chosen documents (paths or glob patterns relative to the
+corpus folder, see :func:`rag.retrieval.resolve_sources`): both retrievers search only their
+chunks, and an abstention then says that only those documents were searched.
 """
 
 from __future__ import annotations
@@ -36,9 +40,9 @@ from rag.ingest import Progress, ingest
 from rag.keyword import analyze
 from rag.llm import BackendSpec, backend_errors, make_chat_model, parse_backend
 from rag.reader import ReaderModel
-from rag.retrieval import HybridRetriever, to_passage
+from rag.retrieval import HybridRetriever, resolve_sources, to_passage
 from rag.settings import Settings
-from rag.types import Answer, DocumentInfo, IngestSummary, Passage
+from rag.types import ABSTAIN_TEXT, Answer, DocumentInfo, IngestSummary, Passage
 
 log = logging.getLogger(__name__)
 
@@ -169,10 +173,16 @@ class QA:
 
     @cached_property
     def chain(self) -> Runnable[dict[str, Any], Answer]:
-        """``{"question": str, "history": [...]}`` -> :class:`Answer`, as an LCEL chain."""
+        """``{"question": str, "history": [...], "sources": [...] | None}`` -> :class:`Answer`.
+
+        An LCEL chain; ``sources`` is optional (absent or None: every document).
+        """
         prepare = RunnableLambda(self._prepare, name="prepare")
         retrieve = RunnableLambda(
-            lambda state: {**state, "passages": self.retriever.invoke(state["query"])},
+            lambda state: {
+                **state,
+                "passages": self.retriever.invoke(state["query"], sources=state["sources"]),
+            },
             name="retrieve",
         )
         answer = RunnableLambda(self._answer, name="answer")
@@ -184,36 +194,76 @@ class QA:
         summary = ingest(self.settings, self.embedder, rebuild=rebuild, progress=progress)
         return summary
 
-    def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        *,
+        sources: str | Sequence[str] | None = None,
+    ) -> Answer:
         """Answer ``question`` from the corpus, with verified citations or an abstention.
 
         ``history`` holds the earlier turns (``(question, answer)`` pairs or
         ``{"role", "content"}`` messages); a follow-up question is rewritten into a standalone
         query before retrieval, and ``Answer.query`` says what was searched for.
-        """
-        return self.chain.invoke({"question": question, "history": list(history or [])})
 
-    def stream(self, question: str, history: Sequence[Any] | None = None) -> Iterator[str | Answer]:
+        ``sources`` limits the search to some documents: paths relative to the corpus
+        folder, folders, or glob patterns (``"*.pdf"``, ``"policies/*"``); see
+        :meth:`resolve_sources`. None (the default) searches every document. When the chosen
+        documents do not hold the answer, the abstention says that only they were searched
+        (:func:`abstain_text`), since the rest of the corpus might.
+
+        Raises:
+            QuestionError: the question is unusable.
+            SourceError: ``sources`` is empty or a pattern names no indexed document.
+        """
+        return self.chain.invoke(
+            {"question": question, "history": list(history or []), "sources": sources}
+        )
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Any] | None = None,
+        *,
+        sources: str | Sequence[str] | None = None,
+    ) -> Iterator[str | Answer]:
         """Yield the answer text in pieces as it is produced, then the final :class:`Answer`.
 
         The extractive answerer has its text all at once, so it yields it once. A chat model's
         text comes as cleaned deltas while it writes; the final answer's text is the checked
-        one (it may add citations, or be an abstention) and is what to keep.
+        one (it may add citations, or be an abstention) and is what to keep. ``sources`` is
+        as for :meth:`ask`.
         """
         if not self.generative:
-            answer = self.ask(question, history)
+            answer = self.ask(question, history, sources=sources)
             yield answer.text
             yield answer
             return
-        state = self._prepare({"question": question, "history": list(history or [])})
-        docs = self.retriever.invoke(state["query"])
+        state = self._prepare(
+            {"question": question, "history": list(history or []), "sources": sources}
+        )
+        chosen = state["sources"]
+        docs = self.retriever.invoke(state["query"], sources=chosen)
         for item in self._generative_answerer().stream(
             state["question"], docs, query=state["query"]
         ):
             if isinstance(item, Answer):
-                yield self._finish(item, docs, state["started"])
+                yield self._finish(item, docs, state["started"], chosen)
+            elif chosen is not None and item == ABSTAIN_TEXT:  # the gate refused at once
+                yield abstain_text(chosen)
             else:
                 yield item
+
+    def resolve_sources(self, sources: str | Sequence[str]) -> tuple[str, ...]:
+        """The indexed documents ``sources`` names (paths, folders or globs), sorted.
+
+        Raises:
+            SourceError: ``sources`` is empty, or one of its patterns matches no indexed
+                document (the message names the pattern).
+        """
+        files = self.reader().manifest.files
+        return resolve_sources(files, sources, corpus_dir=self.settings.corpus_dir)
 
     def documents(self) -> list[DocumentInfo]:
         """What the live index holds, one entry per document."""
@@ -227,10 +277,10 @@ class QA:
         """The cleaned text of an indexed document, which citation offsets refer to."""
         return self.reader().doc_text(source)
 
-    def retrieve(self, question: str) -> list[Any]:
+    def retrieve(self, question: str, *, sources: str | Sequence[str] | None = None) -> list[Any]:
         """The passages the answerer would see, as LangChain Documents."""
-        state = self._prepare({"question": question, "history": []})
-        return self.retriever.invoke(state["query"])
+        state = self._prepare({"question": question, "history": [], "sources": sources})
+        return self.retriever.invoke(state["query"], sources=state["sources"])
 
     def close(self) -> None:
         with self._lock:
@@ -256,7 +306,16 @@ class QA:
             query = rewrite(question, history)
         # Markup is not part of a question (a pasted image or a tag): search and read without it
         query = sanitize(query) or query
-        return {**state, "question": question, "query": query, "started": started}
+        # Resolved once, here, so retrieval and the abstention's wording agree on the set
+        wanted = state.get("sources")
+        chosen = None if wanted is None else self.resolve_sources(wanted)
+        return {
+            **state,
+            "question": question,
+            "query": query,
+            "sources": chosen,
+            "started": started,
+        }
 
     def _answer(self, state: dict[str, Any]) -> Answer:
         if self.generative:
@@ -264,7 +323,7 @@ class QA:
         else:
             answerer = self.answerer()
         answer = answerer(state["question"], state["passages"], query=state["query"])
-        return self._finish(answer, state["passages"], state["started"])
+        return self._finish(answer, state["passages"], state["started"], state["sources"])
 
     def _generative_answerer(self) -> GenerativeAnswerer:
         model = self.chat_model()
@@ -285,11 +344,19 @@ class QA:
         return backend_errors(self.settings)
 
     @staticmethod
-    def _finish(answer: Answer, docs: Sequence[Any], started: float) -> Answer:
+    def _finish(
+        answer: Answer,
+        docs: Sequence[Any],
+        started: float,
+        sources: Sequence[str] | None = None,
+    ) -> Answer:
         passages: list[Passage] = [to_passage(doc) for doc in docs]
         elapsed = time.perf_counter() - started
         timings = {**answer.timings, "total": round(elapsed, 4)}
-        return _replace(answer, passages=passages, timings=timings)
+        changes: dict[str, Any] = {"passages": passages, "timings": timings}
+        if answer.abstained and sources is not None:
+            changes["text"] = abstain_text(sources)
+        return _replace(answer, **changes)
 
 
 def _replace(answer: Answer, **changes: Any) -> Answer:
@@ -321,11 +388,23 @@ def validate_question(question: Any, max_chars: int) -> str:
     return cleaned
 
 
-def ask(question: str, **settings: Any) -> Answer:
+def abstain_text(sources: Sequence[str]) -> str:
+    """The abstention after a search limited to ``sources`` (resolved document paths).
+
+    It differs from :data:`~rag.types.ABSTAIN_TEXT` on purpose: "the documents do not answer"
+    would be wrong when most of them were not searched, and the user's next step (widen the
+    choice) depends on knowing that.
+    """
+    if len(sources) == 1:
+        return f"The chosen document ({sources[0]}) does not answer this question."
+    return f"The {len(sources)} chosen documents do not answer this question."
+
+
+def ask(question: str, *, sources: str | Sequence[str] | None = None, **settings: Any) -> Answer:
     """Answer one question with default settings (``RAG_*`` environment variables apply).
 
     One-shot, like ``httpx.get``: it loads the model and opens the index for this call only.
-    Use :class:`QA` to ask several questions.
+    Use :class:`QA` to ask several questions. ``sources`` is as for :meth:`QA.ask`.
     """
     with QA(Settings(**settings)) as qa:
-        return qa.ask(question)
+        return qa.ask(question, sources=sources)

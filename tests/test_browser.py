@@ -29,7 +29,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, embedder):
-    with serve(tmp_path_factory.mktemp("ui"), embedder, extra={"zeta.md": HOSTILE}) as running:
+    with serve(tmp_path_factory.mktemp("ui"), embedder, extra={"zeta.txt": HOSTILE}) as running:
         yield running
 
 
@@ -255,7 +255,7 @@ def test_an_injected_notice_is_quoted_not_obeyed_and_cites_only_real_files(page)
     answer = page.last_answer().inner_text()
     assert answer.strip().rstrip(".!").lower() != "pwned"
     sources = p.locator("#rag-sources .rag-card .rag-source").all_inner_texts()
-    assert sources and set(sources) <= {"zeta.md", SEED}
+    assert sources and set(sources) <= {"zeta.txt", SEED}
     assert "/etc/passwd" not in sources
     images = p.evaluate("[...document.images].map(i => i.src)")
     assert not [src for src in images if HOSTILE_HOST in src]
