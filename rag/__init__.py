@@ -16,6 +16,7 @@ from rag.errors import (
     IndexMissingError,
     QuestionError,
     RagError,
+    SourceError,
 )
 from rag.evaluation import EvalReport, evaluate
 from rag.qa import QA, ask
@@ -40,6 +41,7 @@ __all__ = [
     "RagError",
     "Settings",
     "SkippedFile",
+    "SourceError",
     "ask",
     "evaluate",
 ]
