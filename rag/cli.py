@@ -144,16 +144,28 @@ def ask_command(
 @main.command("chat")
 @corpus_options
 @source_option
-def chat_command(corpus_dir: Path | None, index_dir: Path | None, sources: tuple[str, ...]) -> None:
-    """Ask questions in a loop (empty line or Ctrl-D to quit)."""
+@click.option("--resume", "resume", metavar="ID", help="Continue a saved conversation.")
+def chat_command(
+    corpus_dir: Path | None, index_dir: Path | None, sources: tuple[str, ...], resume: str | None
+) -> None:
+    """Ask questions in a loop (empty line or Ctrl-D to quit); the conversation is saved."""
+    from rag.history import SafeHistory
     from rag.qa import QA
 
-    with user_errors(), QA(settings_from(corpus_dir=corpus_dir, index_dir=index_dir)) as qa:
+    settings = settings_from(corpus_dir=corpus_dir, index_dir=index_dir)
+    with user_errors(), QA(settings) as qa:
         only = chosen(sources)
         if only is not None:  # a pattern that names nothing fails now, not at each question
             names = qa.resolve_sources(only)
             console.print(
                 f"Searching only in {len(names)} document(s): " + escape(", ".join(names))
+            )
+        history = SafeHistory(_history_store(settings))
+        conversation = history.get(resume, OWNER) if resume else None
+        pairs = [(t.question, t.answer.text) for t in conversation.turns] if conversation else []
+        if conversation:
+            console.print(
+                f"Continuing “{escape(conversation.title)}” ({len(pairs)} earlier turns)."
             )
         console.print("Ask a question about your documents (empty line to quit).")
         while True:
@@ -164,9 +176,86 @@ def chat_command(corpus_dir: Path | None, index_dir: Path | None, sources: tuple
             if not question.strip():
                 break
             try:
-                print_answer(qa.ask(question, sources=only))
+                answer = qa.ask(question, pairs, sources=only)
             except RagError as exc:
                 errors.print(f"[bold red]error:[/] {escape(str(exc))}")
+                continue
+            print_answer(answer)
+            pairs.append((question, answer.text))
+            conversation = conversation or history.create(OWNER, question)
+            history.add_turn(conversation.id, OWNER, question, answer)
+            if history.notice:
+                errors.print(f"[yellow]{escape(history.notice)}[/]")
+        if conversation is not None and history.saved(conversation.id, OWNER):
+            console.print(
+                f"[dim]Saved as {conversation.id}: `rag chat --resume {conversation.id}`[/]"
+            )
+        history.close()
+
+
+#: the terminal's conversations belong to no signed-in user (the web UI's are per user)
+OWNER = ""
+
+
+def _history_store(settings: Settings) -> Any:
+    from rag.history import HistoryStore
+
+    return HistoryStore(settings.history_file)
+
+
+@main.group("history", invoke_without_command=True)
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.pass_context
+def history_command(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:
+    """List saved conversations, newest first (`rag history export ID` writes one out)."""
+    ctx.obj = settings_from(index_dir=index_dir)
+    if ctx.invoked_subcommand is not None:
+        return
+    store = _history_store(ctx.obj)
+    with user_errors():
+        try:
+            conversations = store.list(OWNER)
+        finally:
+            store.close()
+    if as_json:
+        rows = [
+            {k: getattr(c, k) for k in ("id", "title", "created", "updated", "turn_count")}
+            for c in conversations
+        ]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not conversations:
+        console.print("No saved conversations yet: `rag chat` starts one.")
+    for c in conversations:
+        console.print(
+            f"{c.id}  {escape(c.updated[:16].replace('T', ' '))}  "
+            f"[dim]({c.turn_count} turns)[/]  {escape(c.title)}"
+        )
+
+
+@history_command.command("export")
+@click.argument("conversation_id", metavar="ID")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+)
+@click.pass_obj
+def history_export(settings: Settings, conversation_id: str, fmt: str) -> None:
+    """Print one conversation as Markdown (sources as footnotes) or JSON."""
+    store = _history_store(settings)
+    with user_errors():
+        try:
+            if fmt == "json":
+                text = store.export_json(conversation_id, OWNER)
+            else:
+                text = store.export_markdown(conversation_id, OWNER)
+        finally:
+            store.close()
+    click.echo(text)
 
 
 @main.command("documents")

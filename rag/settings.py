@@ -120,6 +120,18 @@ class Settings(BaseSettings):
         """The Chroma server token as plain text (the one place it is unwrapped)."""
         return self.chroma_token.get_secret_value() if self.chroma_token else None
 
+    # --- conversation history ----------------------------------------------------------
+    history_path: Path | None = Field(
+        None,
+        description="SQLite file of saved conversations; default: history.sqlite3 beside "
+        "the index folder (not inside it: users delete index/ to rebuild).",
+    )
+
+    @property
+    def history_file(self) -> Path:
+        """Where conversations are kept (``history_path``, else beside the index folder)."""
+        return self.history_path or self.index_dir.parent / "history.sqlite3"
+
     # --- web UI --------------------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
