@@ -12,6 +12,7 @@ API function to describe ``/ask`` to clients.
 import ipaddress
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +30,10 @@ from gradio.utils import get_upload_folder
 
 from rag import QA, Answer, RagError, Settings
 from rag.errors import QuestionError
+from rag.history import ConversationNotFound, HistoryError, HistoryStore, SafeHistory
 from rag.present import (
     DOCUMENT_COLUMNS,
+    HISTORY_COLUMNS,
     Session,
     Turn,
     chat_messages,
@@ -38,8 +41,12 @@ from rag.present import (
     document_html,
     document_rows,
     escape,
+    export_name,
+    history_choices,
+    history_rows,
     ingest_report,
     markdown_literal,
+    restored_turns,
     sources_html,
 )
 from rag.qa import validate_question
@@ -143,6 +150,13 @@ class ChatSession(Session):
     """
 
     sources: list[str] = field(default_factory=list)
+    #: the saved conversation this chat adds to; None until its first answer
+    conversation_id: str | None = None
+
+
+def owner_of(request: Any) -> str:
+    """Whose conversations these are: the signed-in user, or "" when there is no login."""
+    return str(getattr(request, "username", None) or "")
 
 
 class Handlers:
@@ -153,9 +167,11 @@ class Handlers:
     become their message, escaped; anything else is logged and shown as a generic sentence.
     """
 
-    def __init__(self, qa: QA) -> None:
+    def __init__(self, qa: QA, history: SafeHistory | None = None) -> None:
         self.qa = qa
         self.settings = qa.settings
+        #: saved conversations, shared by every session and filtered by owner on each call
+        self.history = history if history is not None else SafeHistory(None)
 
     # -- chat -----------------------------------------------------------------------------------
     @staticmethod
@@ -166,11 +182,17 @@ class Handlers:
         state.sources = [str(name) for name in picked or []]
         return state
 
-    def respond(self, message: str | None, state: Session) -> Iterator[tuple[Any, ...]]:
+    def respond(
+        self,
+        message: str | None,
+        state: Session,
+        request: gr.Request = None,  # type: ignore[assignment]  (gradio fills it in)
+    ) -> Iterator[tuple[Any, ...]]:
         """Stream an answer into the chat, searching the documents the session has picked.
 
         Yields updates for: the chat, the session, the sources panel, the question box and
-        the two right-hand columns (sources shown, document hidden).
+        the two right-hand columns (sources shown, document hidden). An answered turn is
+        saved to the signed-in user's conversation (created with the first answer).
         """
         state = state if isinstance(state, Session) else ChatSession()
         sources = _chosen(getattr(state, "sources", None))
@@ -200,7 +222,26 @@ class Handlers:
             turn.error = UNEXPECTED
         if turn.answer is None and turn.error is None:
             turn.error = UNEXPECTED
+        if turn.answer is not None:
+            self._save(state, text, turn.answer, owner_of(request))
         yield chat_messages(state), state, sources_html(state), gr.skip(), *panels
+
+    def _save(self, state: Session, question: str, answer: Answer, owner: str) -> None:
+        """Add the turn to the session's conversation; saving never breaks answering."""
+        try:
+            cid = getattr(state, "conversation_id", None)
+            if cid is not None:
+                try:
+                    self.history.add_turn(cid, owner, question, answer)
+                    return
+                except ConversationNotFound:  # deleted meanwhile (another tab): start anew
+                    pass
+            cid = self.history.create(owner, question).id
+            if isinstance(state, ChatSession):
+                state.conversation_id = cid
+            self.history.add_turn(cid, owner, question, answer)
+        except Exception:
+            log.exception("saving the conversation failed")
 
     @staticmethod
     def use_example(event: gr.SelectData) -> str:
@@ -246,8 +287,146 @@ class Handlers:
 
     @staticmethod
     def clear() -> tuple[Any, ...]:
+        """A new chat: empty, and its first answer starts a new saved conversation."""
         fresh = ChatSession()
         return [], fresh, sources_html(fresh), *_show_sources()
+
+    # -- conversation history -----------------------------------------------------------------
+    def history_view(
+        self,
+        state: Session | None = None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        """The user's conversations (table and picker, the chat's own one picked) and notice."""
+        return self._history_outputs(owner_of(request), getattr(state, "conversation_id", None))
+
+    def _history_outputs(self, owner: str, picked: str | None) -> tuple[Any, ...]:
+        conversations = self.history.list(owner)
+        choices = history_choices(conversations)
+        ids = {cid for _, cid in choices}
+        table = {"data": history_rows(conversations), "headers": HISTORY_COLUMNS}
+        return (
+            table,
+            gr.Dropdown(choices=choices, value=picked if picked in ids else None),
+            self.notice(),
+        )
+
+    def notice(self) -> Any:
+        """The warning above the chat while conversations are not being saved."""
+        text = self.history.notice
+        return gr.Markdown(f"⚠️ {markdown_literal(text)}" if text else "", visible=bool(text))
+
+    def pick_history(self, event: gr.SelectData, request: gr.Request) -> Any:
+        """A click on a row of the history table picks that conversation."""
+        index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
+        conversations = self.history.list(owner_of(request))
+        if isinstance(index, int) and 0 <= index < len(conversations):
+            return gr.update(value=conversations[index].id)  # the choices stay
+        return gr.skip()
+
+    def open_conversation(
+        self,
+        conversation_id: str | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        """Reload a saved conversation into the chat, source cards included.
+
+        Returns the chat, the session, the sources panel, the two right-hand columns and the
+        rename box (its title). Later questions continue the same conversation.
+        """
+        try:
+            conversation = self.history.get(self._picked(conversation_id), owner_of(request))
+        except HistoryError as exc:
+            gr.Warning(escape(str(exc)))
+            return (gr.skip(),) * 6
+        state = ChatSession(turns=restored_turns(conversation.turns))
+        state.conversation_id = conversation.id
+        return (
+            chat_messages(state),
+            state,
+            sources_html(state),
+            *_show_sources(),
+            conversation.title,
+        )
+
+    def rename_conversation(
+        self,
+        conversation_id: str | None,
+        title: str | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        owner = owner_of(request)
+        try:
+            cid = self._picked(conversation_id)
+            self.history.rename(cid, owner, str(title or "")[:200])
+        except HistoryError as exc:
+            gr.Warning(escape(str(exc)))
+            return gr.skip(), gr.skip(), self.notice()
+        return self._history_outputs(owner, cid)
+
+    def delete_conversation(
+        self,
+        conversation_id: str | None,
+        state: Session,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> tuple[Any, ...]:
+        """Delete a saved conversation; a chat showing it stays, but saves as a new one."""
+        owner = owner_of(request)
+        try:
+            cid = self._picked(conversation_id)
+            self.history.delete(cid, owner)
+        except HistoryError as exc:
+            gr.Warning(escape(str(exc)))
+            return gr.skip(), gr.skip(), gr.skip(), self.notice()
+        if getattr(state, "conversation_id", None) == cid and isinstance(state, ChatSession):
+            state.conversation_id = None
+        return state, *self._history_outputs(owner, None)
+
+    def export_conversation(
+        self,
+        conversation_id: str | None,
+        kind: str,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> Any:
+        """Write the conversation as Markdown (``kind="md"``) or JSON into a fresh file."""
+        owner = owner_of(request)
+        try:
+            cid = self._picked(conversation_id)
+            conversation = self.history.get(cid, owner)
+            if kind == "json":
+                text, suffix = self.history.export_json(cid, owner), ".json"
+            else:
+                text, suffix = self.history.export_markdown(cid, owner), ".md"
+        except HistoryError as exc:
+            gr.Warning(escape(str(exc)))
+            return gr.skip()
+        # Gradio's upload folder: the one place its file route always serves (and never
+        # blocks), in a random folder of its own so two exports never collide.
+        folder = Path(get_upload_folder()) / "rag-exports" / secrets.token_hex(16)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / export_name(conversation.title, suffix)
+        path.write_text(text, encoding="utf-8")
+        return gr.File(value=str(path), visible=True)
+
+    def export_markdown(
+        self,
+        conversation_id: str | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> Any:
+        return self.export_conversation(conversation_id, "md", request)
+
+    def export_json(
+        self,
+        conversation_id: str | None,
+        request: gr.Request = None,  # type: ignore[assignment]
+    ) -> Any:
+        return self.export_conversation(conversation_id, "json", request)
+
+    @staticmethod
+    def _picked(conversation_id: str | None) -> str:
+        if not conversation_id or not isinstance(conversation_id, str):
+            raise ConversationNotFound("choose a conversation from the list first")
+        return conversation_id
 
     # -- documents ------------------------------------------------------------------------------
     def picker(self, current: list[str] | None) -> Any:
@@ -390,7 +569,8 @@ def _chosen(sources: list[str] | str | None) -> list[str] | str | None:
 def create_app(qa: QA) -> gr.Blocks:
     """The UI around one ``QA``: layout here, behaviour in :class:`Handlers`."""
     settings = qa.settings
-    on = Handlers(qa)
+    # One history for every session; each call names its owner (the signed-in user).
+    on = Handlers(qa, SafeHistory(HistoryStore(settings.history_file)))
     private = {"api_visibility": "private"}  # UI events: not callable by API clients
     # Every way of asking shares one limit (queue's default_concurrency_limit, 2): a limit
     # applies per event unless events share a concurrency_id.
@@ -402,6 +582,7 @@ def create_app(qa: QA) -> gr.Blocks:
             "# Ask your documents\nAnswers quote your documents; every **[n]** links to the "
             "passage it comes from. When the documents do not say, the answer says so."
         )
+        notice = gr.Markdown("", visible=False, elem_id="rag-history-notice")
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=3):
@@ -439,7 +620,44 @@ def create_app(qa: QA) -> gr.Blocks:
                             elem_id="rag-search-only",
                             scale=5,
                         )
-                        clear_button = gr.Button("Clear chat", size="sm", scale=1)
+                        clear_button = gr.Button("New chat", size="sm", scale=1)
+                    with gr.Accordion("History", open=False, elem_id="rag-history"):
+                        history_table = gr.Dataframe(
+                            headers=HISTORY_COLUMNS,
+                            interactive=False,
+                            wrap=True,
+                            label="Your conversations, newest first",
+                            elem_id="rag-history-list",
+                        )
+                        with gr.Row():
+                            history_pick = gr.Dropdown(
+                                label="Conversation",
+                                choices=[],
+                                value=None,
+                                elem_id="rag-history-pick",
+                                scale=4,
+                            )
+                            open_button = gr.Button("Open", variant="primary", scale=1)
+                        with gr.Row():
+                            new_title = gr.Textbox(
+                                label="New title",
+                                max_length=200,
+                                elem_id="rag-history-title",
+                                scale=4,
+                            )
+                            rename_button = gr.Button("Rename", scale=1)
+                        with gr.Row():
+                            export_md_button = gr.Button("Export Markdown", size="sm")
+                            export_json_button = gr.Button("Export JSON", size="sm")
+                            forget_button = gr.Button(
+                                "Delete conversation", size="sm", variant="stop"
+                            )
+                        exported = gr.File(
+                            label="Exported conversation",
+                            interactive=False,
+                            visible=False,
+                            elem_id="rag-history-file",
+                        )
                 with gr.Column(scale=2):
                     with gr.Column(visible=True) as sources_column:
                         gr.Markdown("### Sources")
@@ -491,17 +709,22 @@ def create_app(qa: QA) -> gr.Blocks:
         chat_outputs = [chatbot, session, sources, question, sources_column, document_column]
         chat_inputs = [question, session]
         noting = {"show_progress": "hidden", **private}
-        question.submit(on.note_sources, [picked, session], session, **noting).then(
-            on.respond, chat_inputs, chat_outputs, **answering, **private
-        )
-        ask_button.click(on.note_sources, [picked, session], session, **noting).then(
-            on.respond, chat_inputs, chat_outputs, **answering, **private
-        )
-        chatbot.example_select(
-            on.use_example, None, question, show_progress="hidden", **private
-        ).then(on.note_sources, [picked, session], session, **noting).then(
-            on.respond, chat_inputs, chat_outputs, **answering, **private
-        )
+        history_outputs = [history_table, history_pick, notice]
+        answered = [
+            question.submit(on.note_sources, [picked, session], session, **noting).then(
+                on.respond, chat_inputs, chat_outputs, **answering, **private
+            ),
+            ask_button.click(on.note_sources, [picked, session], session, **noting).then(
+                on.respond, chat_inputs, chat_outputs, **answering, **private
+            ),
+            chatbot.example_select(
+                on.use_example, None, question, show_progress="hidden", **private
+            )
+            .then(on.note_sources, [picked, session], session, **noting)
+            .then(on.respond, chat_inputs, chat_outputs, **answering, **private),
+        ]
+        for event in answered:  # the history lists the conversation the answer was saved to
+            event.then(on.history_view, session, history_outputs, **noting)
         panel_outputs = [session, sources, sources_column, document_column]
         chatbot.select(on.pick_message, session, panel_outputs, **private)
         sources.submit(on.follow_link, session, panel_outputs, **private)
@@ -514,6 +737,32 @@ def create_app(qa: QA) -> gr.Blocks:
         clear_outputs = [chatbot, session, sources, sources_column, document_column]
         clear_button.click(on.clear, None, clear_outputs, **private)
         chatbot.clear(on.clear, None, clear_outputs, **private)
+
+        # -- history events -----------------------------------------------------------------------
+        quiet = {"show_progress": "hidden", **private}
+        demo.load(on.history_view, None, history_outputs, **quiet)
+        history_table.select(on.pick_history, None, history_pick, **quiet)
+        open_button.click(
+            on.open_conversation, history_pick, [*clear_outputs, new_title], **private
+        )
+        rename_button.click(
+            on.rename_conversation, [history_pick, new_title], history_outputs, **private
+        )
+        forget_button.click(
+            on.delete_conversation, [history_pick, session], [session, *history_outputs], **private
+        )
+        export_md_button.click(
+            on.export_markdown,
+            history_pick,
+            exported,
+            **private,
+        )
+        export_json_button.click(
+            on.export_json,
+            history_pick,
+            exported,
+            **private,
+        )
 
         # -- documents events: one ingest at a time ---------------------------------------------
         one_ingest = {"concurrency_limit": 1, "concurrency_id": "ingest"}
@@ -553,6 +802,7 @@ def settings_markdown(qa: QA) -> str:
         ("Embedding model", s.embedding_model),
         ("Index location", s.index_dir.resolve()),
         ("Corpus folder", s.corpus_dir.resolve()),
+        ("Conversation history", s.history_file.resolve()),
         ("Abstention threshold (reader margin)", threshold),
         ("Longest question", f"{s.max_question_chars:,} characters"),
         ("Largest upload", f"{s.max_upload_mb:g} MB"),
@@ -580,14 +830,53 @@ def is_loopback(host: str) -> bool:
         return False  # a host name: it may resolve to anything
 
 
-def parse_auth(settings: Settings) -> tuple[str, str] | None:
-    """``RAG_AUTH`` as ``(user, password)``, or None when unset."""
+def parse_auth(settings: Settings) -> list[tuple[str, str]] | None:
+    """``RAG_AUTH`` as a list of ``(user, password)``, or None when unset.
+
+    ``RAG_AUTH`` is ``user:password``, several of them separated by commas, or a file of one
+    ``user:password`` per line (blank lines and ``#`` comments skipped), named as
+    ``@/path/to/file`` or as a plain path to an existing file. A password may contain ``:``
+    (the first one separates); in the comma form it cannot contain ``,``: use a file.
+
+    Raises:
+        LaunchError: an entry is malformed (named by position, never by its text, which may
+            be a password), a user appears twice, there is no entry, or the file is unreadable.
+    """
     if settings.auth is None:
         return None
-    user, sep, password = settings.auth.get_secret_value().partition(":")
-    if not sep or not user or not password:
-        raise LaunchError("RAG_AUTH must be user:password, both non-empty")
-    return user, password
+    value = settings.auth.get_secret_value().strip()
+    file = value[1:].strip() if value.startswith("@") else None
+    # A plain path counts only if the file exists: otherwise the value may be a mistyped
+    # password, and the error below must not repeat it.
+    if file is None and ":" not in value and value and Path(value).expanduser().is_file():
+        file = value
+    if file is not None:
+        path = Path(file).expanduser()
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+            raise LaunchError(f"RAG_AUTH file {path} cannot be read: {reason}") from None
+        entries = [
+            (f"line {number} of {path}", line.strip())
+            for number, line in enumerate(lines, 1)
+            if line.strip() and not line.strip().startswith("#")
+        ]
+    else:
+        entries = [(f"entry {n}", e.strip()) for n, e in enumerate(value.split(","), 1)]
+    pairs: list[tuple[str, str]] = []
+    for where, entry in entries:
+        user, sep, password = entry.partition(":")
+        user = user.strip()
+        if not sep or not user or not password:
+            hint = " (or @/path/to/file)" if len(entries) == 1 and file is None else ""
+            raise LaunchError(f"RAG_AUTH {where} must be user:password, both non-empty{hint}")
+        if any(user == known for known, _ in pairs):
+            raise LaunchError(f"RAG_AUTH {where}: user {user!r} is listed twice")
+        pairs.append((user, password))
+    if not pairs:
+        raise LaunchError("RAG_AUTH names no user:password entry")
+    return pairs
 
 
 def blocked_paths(settings: Settings) -> list[str]:
@@ -598,7 +887,13 @@ def blocked_paths(settings: Settings) -> list[str]:
     wins over everything and would break uploads.
     """
     cache = Path(get_upload_folder()).resolve()
-    candidates = [settings.index_dir, settings.corpus_dir, APP_DIR, Path.home()]
+    candidates = [
+        settings.index_dir,
+        settings.corpus_dir,
+        settings.history_file,  # every user's conversations
+        APP_DIR,
+        Path.home(),
+    ]
     blocked: list[str] = []
     for path in candidates:
         path = Path(path).resolve()

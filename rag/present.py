@@ -329,3 +329,46 @@ def citation_payload(answer: Answer) -> dict[str, Any]:
         "citations": [c.to_dict() for c in answer.citations],
         "related": [p.to_dict() for p in answer.passages] if answer.abstained else [],
     }
+
+
+# -- conversation history ---------------------------------------------------------------------
+HISTORY_COLUMNS = ["conversation", "last updated (UTC)", "turns"]
+
+
+def restored_turns(stored: Iterable[Any]) -> list[Turn]:
+    """Chat turns rebuilt from saved ones (anything with ``question`` and ``answer``).
+
+    The stored :class:`Answer` is complete, so the reopened chat shows the same text, links
+    and source cards as when it was asked.
+    """
+    return [Turn(question=t.question, answer=t.answer) for t in stored]
+
+
+def when(stamp: str) -> str:
+    """An ISO timestamp as "2026-01-31 14:05" (minutes are enough in a listing)."""
+    return stamp[:16].replace("T", " ")
+
+
+def history_rows(conversations: Iterable[Any]) -> list[list[Any]]:
+    """Rows for the history table: title, last update, turn count (plain text cells)."""
+    return [
+        [c.title or "Untitled conversation", when(c.updated), c.turn_count] for c in conversations
+    ]
+
+
+def history_choices(conversations: Iterable[Any]) -> list[tuple[str, str]]:
+    """``(label, id)`` pairs for the conversation picker, in the listing's order."""
+    return [
+        (
+            f"{c.title or 'Untitled conversation'} · {when(c.updated)} · "
+            f"{c.turn_count} turn{'s' if c.turn_count != 1 else ''}",
+            c.id,
+        )
+        for c in conversations
+    ]
+
+
+def export_name(title: str, suffix: str) -> str:
+    """A safe file name for an exported conversation: letters, digits and dashes only."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-")[:60].strip("-").lower()
+    return f"{stem or 'conversation'}{suffix}"

@@ -39,6 +39,19 @@ def chromium_path() -> str:
     return found
 
 
+@pytest.fixture(scope="module")
+def browser(chromium_path: str):
+    """Headless Chromium for a module's UI tests (Playwright drives Debian's browser)."""
+    import playwright.sync_api as playwright_api
+
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS, timeout=60_000
+        )
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return Embedder()

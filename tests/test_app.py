@@ -251,7 +251,7 @@ def test_loopback_is_the_only_place_served_without_a_password(tmp_path):
     with pytest.raises(app.LaunchError, match="user:password"):
         app.launch_options(Settings(host="0.0.0.0", auth="nocolon", **base))
     exposed = app.launch_options(Settings(host="0.0.0.0", auth="ann:s3cr:et", **base), share=True)
-    assert exposed["auth"] == ("ann", "s3cr:et") and exposed["share"] is True
+    assert exposed["auth"] == [("ann", "s3cr:et")] and exposed["share"] is True
     assert app.launch_options(Settings(host="::1", **base))["auth"] is None
     assert app.launch_options(Settings(host="localhost", **base))["auth"] is None
 

@@ -11,10 +11,9 @@ import re
 import shutil
 from pathlib import Path
 
-import playwright.sync_api as playwright_api
 import pytest
 
-from tests.conftest import CHROMIUM_ARGS, SEED
+from tests.conftest import SEED
 from tests.uiserver import HOSTILE, HOSTILE_HOST, ROOT, serve
 
 KABUL = "When did the Taliban seize Kabul?"
@@ -31,16 +30,6 @@ pytestmark = [
 def server(tmp_path_factory, embedder):
     with serve(tmp_path_factory.mktemp("ui"), embedder, extra={"zeta.txt": HOSTILE}) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=chromium_path, args=CHROMIUM_ARGS, timeout=60_000
-        )
-        yield chromium
-        chromium.close()
 
 
 class Page:
@@ -212,9 +201,9 @@ def test_markup_and_remote_images_in_documents_and_questions_stay_text(page):
     assert page.remote_requests() == []
 
 
-def test_clear_chat_starts_over(page):
+def test_new_chat_starts_over(page):
     page.ask(KABUL)
-    page.page.get_by_role("button", name="Clear chat").click()
+    page.page.get_by_role("button", name="New chat").click()
     page.page.wait_for_function(
         "document.querySelectorAll('#rag-chat [data-testid=\"bot\"]').length === 0"
     )

@@ -48,13 +48,20 @@ class Server:
 
 
 @contextmanager
-def serve(root: Path, embedder: Embedder, extra: dict[str, str] | None = None) -> Iterator[Server]:
-    """Copy corpus/ (plus ``extra`` files) under ``root``, index it, and serve the app."""
+def serve(
+    root: Path, embedder: Embedder, extra: dict[str, str] | None = None, **overrides: object
+) -> Iterator[Server]:
+    """Copy corpus/ (plus ``extra`` files) under ``root``, index it, and serve the app.
+
+    A ``root`` served before keeps its corpus and index (a restart); ``overrides`` are more
+    :class:`Settings` (``history_path``, ``auth``).
+    """
     corpus = root / "corpus"
-    shutil.copytree(ROOT / "corpus", corpus)
+    if not corpus.exists():
+        shutil.copytree(ROOT / "corpus", corpus)
     for name, text in (extra or {}).items():
         (corpus / name).write_text(text, encoding="utf-8")
-    settings = Settings(corpus_dir=corpus, index_dir=root / "index", port=free_port())
+    settings = Settings(corpus_dir=corpus, index_dir=root / "index", port=free_port(), **overrides)
     qa = QA(settings, embedder=embedder)
     qa.ingest()
     demo = app.create_app(qa)
