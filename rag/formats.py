@@ -244,7 +244,7 @@ def _pptx(data: bytes) -> Loaded:
             if shape.has_text_frame:
                 lines = [p.text.strip() for p in shape.text_frame.paragraphs]
                 blocks.append("\n".join(line for line in lines if line))
-            elif getattr(shape, "has_table", False) and shape.has_table:
+            elif shape.has_table:
                 rows = [[cell.text for cell in row.cells] for row in shape.table.rows]
                 blocks.append("\n".join(line for _, line in _table_lines(rows)))
         if slide.has_notes_slide:

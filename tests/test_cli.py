@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 
-
-def rag(*args: str, cwd, env=None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rag", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, **(env or {})},
-    )
+from tests.clirun import rag
 
 
 @pytest.mark.slow
@@ -58,14 +47,7 @@ def test_usage_errors_exit_2(tmp_path):
 
 
 def chat(*args: str, cwd, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rag", "chat", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return rag("chat", *args, cwd=cwd, stdin=stdin)
 
 
 @pytest.mark.slow

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +9,7 @@ from pydantic import ValidationError
 
 from rag import QA, Settings
 from rag.ingest import server_collection
+from tests.clirun import rag
 
 
 @pytest.fixture
@@ -61,19 +59,12 @@ def test_default_collection_is_todays_folders_and_server_names_do_not_collide() 
 
 @pytest.mark.slow
 def test_cli_collection_flag(two_collections: Path) -> None:
-    def rag(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "rag", *args],
-            cwd=two_collections,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            env={k: v for k, v in os.environ.items() if not k.startswith("RAG_")},
-        )
+    def cli(*args: str):
+        return rag(*args, cwd=two_collections, clean_env=True)
 
-    assert rag("ingest", "--collection", "manuals").returncode == 0
-    done = rag("ask", "How long does the Falcon battery last?", "--collection", "manuals")
+    assert cli("ingest", "--collection", "manuals").returncode == 0
+    done = cli("ask", "How long does the Falcon battery last?", "--collection", "manuals")
     assert done.returncode == 0, done.stderr
     assert "eleven hours" in done.stdout and "manuals.txt" in done.stdout
-    bad = rag("ask", "x?", "--collection", "../etc")
+    bad = cli("ask", "x?", "--collection", "../etc")
     assert bad.returncode == 2 and "invalid collection name" in bad.stderr

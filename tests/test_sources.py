@@ -7,10 +7,6 @@ fact lives in exactly one document, so a question whose document is left out mus
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from gradio_client import Client
@@ -22,6 +18,7 @@ from rag.errors import SourceError
 from rag.qa import abstain_text
 from rag.retrieval import resolve_sources
 from rag.types import ABSTAIN_TEXT
+from tests.clirun import rag
 
 BRIDGE = "When did the kappa bridge open?"
 LEAVE = "How many days of paid annual leave do Orlan employees receive?"
@@ -191,17 +188,6 @@ def test_the_generative_path_gets_only_the_chosen_documents(settings, embedder):
 
 
 # -- the command line -----------------------------------------------------------------------------
-def rag(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rag", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ),
-    )
-
-
 @pytest.mark.slow
 def test_the_cli_source_option(settings, tmp_path):
     where = ("--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir))
