@@ -11,6 +11,7 @@ import io
 import tracemalloc
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,7 +115,8 @@ CHAPTERS = [
 
 
 @pytest.fixture(scope="module")
-def formats_corpus(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settings:
+def formats_corpus(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Settings, Any]:
+    """The corpus of one file per format plus bad files, indexed once: (settings, summary)."""
     root = tmp_path_factory.mktemp("formats")
     corpus = root / "corpus"
     corpus.mkdir()
@@ -135,12 +137,8 @@ def formats_corpus(tmp_path_factory: pytest.TempPathFactory, embedder) -> Settin
     write_epub(corpus / "empty.epub", [])
     settings = Settings(corpus_dir=corpus, index_dir=root / "index")
     with QA(settings, embedder=embedder) as qa:
-        ingest_summary.append(qa.ingest())
-    return settings
-
-
-#: the formats corpus's ingest summary, kept by the fixture that made it
-ingest_summary: list = []
+        summary = qa.ingest()
+    return settings, summary
 
 
 def _encrypted_xlsx(root: Path) -> bytes:
@@ -155,8 +153,8 @@ def _encrypted_xlsx(root: Path) -> bytes:
     return out.getvalue()
 
 
-def test_bad_files_are_skipped_with_specific_reasons(formats_corpus: Settings) -> None:
-    summary = ingest_summary[-1]
+def test_bad_files_are_skipped_with_specific_reasons(formats_corpus) -> None:
+    _, summary = formats_corpus
     reasons = {s.path: s.reason for s in summary.skipped}
     assert set(reasons) == {"junk.docx", "locked.xlsx", "empty.epub"}
     assert "corrupt or unreadable Word document" in reasons["junk.docx"]
@@ -196,9 +194,9 @@ def test_bad_files_are_skipped_with_specific_reasons(formats_corpus: Settings) -
     ],
 )
 def test_each_format_answers_with_its_location(
-    formats_corpus: Settings, embedder, question: str, source: str, answer: str, location: str
+    formats_corpus, embedder, question: str, source: str, answer: str, location: str
 ) -> None:
-    with QA(formats_corpus, embedder=embedder) as qa:
+    with QA(formats_corpus[0], embedder=embedder) as qa:
         result = qa.ask(question)
     assert not result.abstained, result
     assert answer in result.text
@@ -208,8 +206,8 @@ def test_each_format_answers_with_its_location(
     assert answer in citation.quote
 
 
-def test_metadata_and_titles_are_kept(formats_corpus: Settings, embedder) -> None:
-    with QA(formats_corpus, embedder=embedder) as qa:
+def test_metadata_and_titles_are_kept(formats_corpus, embedder) -> None:
+    with QA(formats_corpus[0], embedder=embedder) as qa:
         docs = {d.source: d for d in qa.documents()}
     assert docs["lagoon.epub"].title == "Tales of the Lagoon"
     assert docs["lagoon.epub"].metadata["author"] == "Mara Venn"
