@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from rag.errors import SkipFile
+from rag.markup.text import row_line as text_row_line
 
 log = logging.getLogger(__name__)
 
@@ -54,17 +55,8 @@ def row_line(headers: Sequence[str], cells: Sequence[str]) -> str:
     joins its cells with ``" | "``. The final full stop keeps a one-line row from being taken
     for a heading by the chunker, and ends the sentence for the reader.
     """
-    pairs = []
-    for i, cell in enumerate(cells):
-        value = " ".join(cell.split())
-        if not value:
-            continue
-        name = " ".join(headers[i].split()) if i < len(headers) else ""
-        pairs.append(f"{name}: {value}" if name else value)
-    if not pairs:
-        return ""
-    line = "; ".join(pairs) if headers else " | ".join(pairs)
-    return line if line.endswith((".", "!", "?")) else line + "."
+    line = text_row_line(headers, cells)
+    return line if not line or line.endswith((".", "!", "?")) else line + "."
 
 
 def _header_row(rows: Sequence[Sequence[str]]) -> bool:

@@ -207,11 +207,8 @@ def _chapter_text(xhtml: str) -> tuple[str, str]:
     The first ``<h1>``-``<h3>`` names a chapter better than ``<title>``, which e-books often
     fill with the book's title on every page.
     """
-    from bs4 import BeautifulSoup
-
-    heading = BeautifulSoup(xhtml, "lxml").find(["h1", "h2", "h3"])
-    parts, title, _ = _load_html(xhtml)
-    return parts[0][0], heading.get_text(" ", strip=True) if heading else title
+    text, title, _, heading = _html(xhtml)
+    return text, heading or title
 
 
 def decode_text(data: bytes) -> str:
@@ -274,6 +271,12 @@ def decode_text(data: bytes) -> str:
 
 def _load_html(html: str) -> tuple[list[tuple[str, Location]], str, dict[str, str]]:
     """Main text of an HTML page: scripts, styles, navigation, hidden text and comments go."""
+    text, title, metadata, _ = _html(html)
+    return [(text, None)], title, metadata
+
+
+def _html(html: str) -> tuple[str, str, dict[str, str], str]:
+    """``(main text, title, metadata, first heading)`` of an HTML page, parsed once."""
     from bs4 import BeautifulSoup, Comment
 
     soup = BeautifulSoup(html, "lxml")
@@ -335,6 +338,8 @@ def _load_html(html: str) -> tuple[list[tuple[str, Location]], str, dict[str, st
     h1 = root.find("h1")
     if not title and h1:
         title = h1.get_text(" ", strip=True)
+    first = root.find(["h1", "h2", "h3"])
+    heading = first.get_text(" ", strip=True) if first else ""
     for tag in root.find_all(_HTML_BLOCKS):
         tag.insert_before("\n\n")
         tag.insert_after("\n\n")
@@ -342,7 +347,7 @@ def _load_html(html: str) -> tuple[list[tuple[str, Location]], str, dict[str, st
         br.replace_with("\n")
     lines = (" ".join(line.split()) for line in root.get_text().split("\n"))
     text = "\n".join(lines)
-    return [(text, None)], title, metadata
+    return text, title, metadata, heading
 
 
 _HTML_BLOCKS = [

@@ -246,7 +246,7 @@ def test_epub_chapters_are_in_spine_order(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(30)
 def test_a_10000_row_csv_loads_in_bounded_memory(tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     with path.open("w", newline="") as handle:
@@ -261,7 +261,8 @@ def test_a_10000_row_csv_loads_in_bounded_memory(tmp_path: Path) -> None:
     tracemalloc.stop()
     assert doc.location_at(doc.text.index("City: Town 9999;")) == "row 10001"
     assert all(doc.text[c.start : c.end] == c.text for c in chunks)
-    assert peak < 150e6, f"{peak / 1e6:.0f} MB to read a 10,000-row CSV"
+    # measured 6.2 MB (0.21 MB file, 385 chunks): 30 MB catches a copy per row, not noise
+    assert peak < 30e6, f"{peak / 1e6:.0f} MB to read a 10,000-row CSV"
 
 
 def test_a_zip_bomb_is_refused_before_it_is_inflated(tmp_path: Path) -> None:

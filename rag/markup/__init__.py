@@ -22,6 +22,7 @@ an internal failure fall back to the source text (line endings normalised).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from rag.markup.markdown import markdown_document
 from rag.markup.rst import rst_document
@@ -48,12 +49,7 @@ def rst_to_text(source: str) -> tuple[str, dict[str, str]]:
         keys are the header and docinfo fields, lower-cased. On an internal failure the text
         is the source itself and the metadata is empty.
     """
-    text = normalise_newlines(source)
-    try:
-        return _checked(text, *rst_document(text))
-    except Exception:  # any input must give text: the reader is better off with raw markup
-        logger.debug("reStructuredText conversion failed; keeping the source text", exc_info=True)
-        return tidy(text), {}
+    return _convert(source, rst_document, "reStructuredText")
 
 
 def markdown_to_text(source: str) -> tuple[str, dict[str, str]]:
@@ -68,15 +64,21 @@ def markdown_to_text(source: str) -> tuple[str, dict[str, str]]:
         heading. On an internal failure the text is the source itself and the metadata is
         empty.
     """
-    text = normalise_newlines(source)
-    try:
-        return _checked(text, *markdown_document(text))
-    except Exception:  # any input must give text: the reader is better off with raw markup
-        logger.debug("Markdown conversion failed; keeping the source text", exc_info=True)
-        return tidy(text), {}
+    return _convert(source, markdown_document, "Markdown")
 
 
 # --------------------------------------------------------------------------- shared helpers
+
+
+def _convert(
+    source: str, document: Callable[[str], tuple[str, dict[str, str]]], what: str
+) -> tuple[str, dict[str, str]]:
+    text = normalise_newlines(source)
+    try:
+        return _checked(text, *document(text))
+    except Exception:  # any input must give text: the reader is better off with raw markup
+        logger.debug("%s conversion failed; keeping the source text", what, exc_info=True)
+        return tidy(text), {}
 
 
 def _checked(source: str, text: str, metadata: dict[str, str]) -> tuple[str, dict[str, str]]:

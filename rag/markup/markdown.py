@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from rag.markup.text import indent_item, join_blocks, one_line, table_lines
+from rag.markup.text import child_blocks, indent_item, join_blocks, one_line, table_lines
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<body>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_MATTER_FIELD = re.compile(r"^(?P<key>[A-Za-z_][\w -]{0,40}?)[ \t]*:[ \t]*(?P<value>.*)$")
@@ -75,10 +75,7 @@ class _MarkdownWalker:
 
     def blocks(self, node: Any) -> list[str]:
         """The blocks of ``node``'s children, in order."""
-        out: list[str] = []
-        for child in node.children:
-            out.extend(self.block(child))
-        return out
+        return child_blocks(self.block, node)
 
     def block(self, node: Any) -> list[str]:
         kind = node.type

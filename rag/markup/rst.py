@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from rag.markup.inline import enumerator, plain_inline
-from rag.markup.text import flatten, indent_item, join_blocks, one_line, table_lines
+from rag.markup.text import child_blocks, flatten, indent_item, join_blocks, one_line, table_lines
 
 # A PEP-style RFC 822 header at the very top: "PEP: 8", "Title: ...", indented continuations.
 _HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9-]{0,40}):(?:[ \t]+(?P<value>.*))?$")
@@ -197,10 +197,7 @@ class _RstWalker:
 
     def blocks(self, node: Any) -> list[str]:
         """The blocks of ``node``'s children, in order."""
-        out: list[str] = []
-        for child in node.children:
-            out.extend(self.block(child))
-        return out
+        return child_blocks(self.block, node)
 
     def block(self, node: Any) -> list[str]:
         """Dispatch on the node's class; containers (sections, admonitions) recurse."""

@@ -6,7 +6,8 @@ by one blank line, lines right-stripped, table rows as self-describing lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 
 def normalise_newlines(text: str) -> str:
@@ -52,9 +53,25 @@ def table_lines(header: Sequence[Sequence[str]], body: Sequence[Sequence[str]]) 
         return [" | ".join(row) for row in (*header, *body) if any(row)]
     if not body:
         return [" | ".join(names)]
-    lines = []
-    for row in body:
-        parts = [f"{names[i]}: {cell}" if names[i] else cell for i, cell in enumerate(row) if cell]
-        if parts:
-            lines.append("; ".join(parts))
-    return lines
+    return [line for row in body if (line := row_line(names, row))]
+
+
+def row_line(names: Sequence[str], cells: Sequence[str]) -> str:
+    """One table row as ``Name: value; Name: value``, empty cells left out.
+
+    Shared by every table the system reads (reStructuredText, Markdown, spreadsheets, Word
+    and slide tables), so a row reads the same whatever file it came from. Without any column
+    name the cells are joined with ``" | "``.
+    """
+    pairs = []
+    for i, cell in enumerate(cells):
+        value = one_line(cell)
+        if value:
+            name = one_line(names[i]) if i < len(names) else ""
+            pairs.append(f"{name}: {value}" if name else value)
+    return "; ".join(pairs) if any(names) else " | ".join(pairs)
+
+
+def child_blocks(block: Callable[[Any], list[str]], node: Any) -> list[str]:
+    """The blocks of ``node``'s children, in order, rendered by ``block``."""
+    return [piece for child in node.children for piece in block(child)]
