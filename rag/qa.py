@@ -11,7 +11,7 @@ checked against the passages (:mod:`rag.generative`). With a chat model, follow-
 rewritten by the model.
 
 ``sources`` narrows a question to chosen documents (paths or glob patterns relative to the
-corpus folder, see :func:`rag.retrieval.resolve_sources`): both retrievers search only their
+corpus folder, see :func:`rag.sources.resolve_sources`): both retrievers search only their
 chunks, and an abstention then says that only those documents were searched.
 """
 
@@ -40,8 +40,9 @@ from rag.ingest import Progress, ingest
 from rag.keyword import analyze
 from rag.llm import BackendSpec, backend_errors, make_chat_model, parse_backend
 from rag.reader import ReaderModel
-from rag.retrieval import HybridRetriever, resolve_sources, to_passage
+from rag.retrieval import HybridRetriever, to_passage
 from rag.settings import Settings
+from rag.sources import resolve_sources
 from rag.types import ABSTAIN_TEXT, Answer, DocumentInfo, IngestSummary, Passage
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from langchain_core.language_models import FakeListChatModel
 from rag import QA, RagError, Settings
 from rag.errors import SourceError
 from rag.qa import abstain_text
-from rag.retrieval import resolve_sources
+from rag.sources import resolve_sources
 from rag.types import ABSTAIN_TEXT
 from tests.clirun import rag
 
