@@ -189,6 +189,16 @@ def _title(text: str) -> str:
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"
 
 
+def _cannot_share(error: sqlite3.Error) -> bool:
+    """Whether opening failed on the file system (read-only disk, -shm not creatable).
+
+    SQLite reports a WAL file whose -shm index cannot be created as SQLITE_CANTOPEN, a file it
+    may not write as SQLITE_READONLY; locks, damage and a newer schema are not this.
+    """
+    name = getattr(error, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY"))
+
+
 def _unavailable(path: Path, error: BaseException) -> HistoryUnavailable:
     name = getattr(error, "sqlite_errorname", "") or ""
     text = str(error).lower()
@@ -219,6 +229,14 @@ class HistoryStore:
     worker threads serialized; WAL mode lets a CLI read while the server writes.
     ``read_only`` opens with ``mode=ro`` (a history kept for reading, or a test where the
     process is root and file permissions do not stop writes).
+
+    A WAL database cannot be read, even with ``mode=ro``, when its -shm index is missing and
+    cannot be created (a read-only disk or directory); without a fallback such a history
+    would look empty. So an existing file that cannot be opened for writing is opened
+    ``mode=ro`` (it still sees a live writer's commits), and if that fails too, ``immutable``:
+    SQLite then reads the main file without -shm, -wal or locks, which is only sound because
+    nothing can be writing there either. Either way writes fail as "read-only", and each
+    failure closes the connection, so a disk that became writable is used normally again.
     """
 
     def __init__(self, path: Path, *, timeout: float = 2.0, read_only: bool = False) -> None:
@@ -228,34 +246,71 @@ class HistoryStore:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
         self._last = datetime.min.replace(tzinfo=UTC)
+        self._warned = False
 
     # -- connection --------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
+        """The connection, opened the most capable way the file allows (see the class)."""
         if self._conn is not None:
             return self._conn
-        if self.read_only:
-            target, uri = f"{self.path.resolve().as_uri()}?mode=ro", True
-        else:
+        modes = ("ro", "immutable") if self.read_only else ("rw", "ro", "immutable")
+        first: sqlite3.OperationalError | None = None
+        for mode in modes:
+            try:
+                self._conn = self._open(mode)
+            except sqlite3.OperationalError as error:
+                first = first or error
+                if mode == modes[-1] or not (_cannot_share(error) and self.path.is_file()):
+                    raise
+                continue
+            if first is not None:
+                self._fell_back(mode, first)
+            return self._conn
+        raise AssertionError("unreachable: the last mode returns or raises")
+
+    def _open(self, mode: str) -> sqlite3.Connection:
+        """One configured connection: ``rw``, ``ro`` (``mode=ro``) or ``immutable``."""
+        if mode == "rw":
             self.path.parent.mkdir(parents=True, exist_ok=True)
             target, uri = str(self.path), False
+        else:
+            query = "mode=ro&immutable=1" if mode == "immutable" else "mode=ro"
+            target, uri = f"{self.path.resolve().as_uri()}?{query}", True
         conn = sqlite3.connect(
             target, timeout=self.timeout, isolation_level=None, check_same_thread=False, uri=uri
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            if not self.read_only:
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if mode != "wal":
-                    log.info("history database %s stays in %s journal mode", self.path, mode)
+            if mode == "rw":
+                journal = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if journal != "wal":
+                    log.info("history database %s stays in %s journal mode", self.path, journal)
             conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate(conn)
+            self._migrate(conn, writable=mode == "rw")
         except BaseException:
             conn.close()
             raise
-        self._conn = conn
         return conn
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
+    def _fell_back(self, mode: str, error: sqlite3.Error) -> None:
+        """Say once per store that the history is only read, and what an immutable read misses."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        try:
+            unseen = mode == "immutable" and wal.stat().st_size > 0
+        except OSError:
+            unseen = False
+        how = "as an unchanging file" if mode == "immutable" else "read-only"
+        (log.debug if self._warned else log.warning)(
+            "history database %s cannot be opened for writing (%s): reading it %s, nothing new"
+            " is saved%s",
+            self.path,
+            error,
+            how,
+            f"; changes still in {wal.name} are not shown" if unseen else "",
+        )
+        self._warned = True
+
+    def _migrate(self, conn: sqlite3.Connection, *, writable: bool) -> None:
         have = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
         ).fetchone()
@@ -263,7 +318,7 @@ class HistoryStore:
         version = row[0] if row else None
         if version is not None and version > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"written by a newer version (schema {version})")
-        if version == SCHEMA_VERSION or self.read_only:
+        if version == SCHEMA_VERSION or not writable:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:

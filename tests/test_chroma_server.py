@@ -172,3 +172,49 @@ def test_a_collection_changed_behind_our_back_is_damage(remote, server, embedder
         pytest.raises(IndexDamagedError, match="server's collection has 1 chunks"),
     ):
         qa.ask("When did the Taliban seize Kabul?")
+
+
+def test_two_collections_share_one_server_and_answer_only_from_their_own(
+    tmp_path: Path, server: ChromaServer, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two named collections on one server: separate server collections, no crossed answers."""
+    from rag.ingest import server_collection
+
+    monkeypatch.chdir(tmp_path)  # collections/NAME/... are relative to the working directory
+    facts = {
+        "hr": "Staff receive twenty-eight days of paid leave each year.",
+        "manuals": "The Falcon rover battery lasts eleven hours on one charge.",
+    }
+    for name, text in facts.items():
+        corpus = tmp_path / "collections" / name / "corpus"
+        corpus.mkdir(parents=True)
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    hr = Settings(collection="hr", chroma_url=server.url)
+    manuals = Settings(collection="manuals", chroma_url=server.url)
+    leave_q = "How many days of paid leave do staff receive?"
+    battery_q = "How long does the Falcon rover battery last?"
+
+    with QA(hr, embedder=embedder) as a, QA(manuals, embedder=embedder) as b:
+        assert a.ingest().added == ["hr.txt"]
+        assert b.ingest().added == ["manuals.txt"]
+        names = {}
+        for settings, qa in [(hr, a), (manuals, b)]:
+            gen = qa.reader().gen
+            vectors = IndexDir(settings.index_dir).read_manifest(gen).vectors
+            assert vectors["kind"] == "server"
+            assert vectors["collection"] == server_collection(settings, gen)
+            names[settings.collection] = vectors["collection"]
+        assert names["hr"].startswith("rag-hr-gen-")
+        assert names["manuals"].startswith("rag-manuals-gen-")
+        assert server.collections() == sorted(names.values())  # two, distinct, nothing else
+
+        leave, battery = a.ask(leave_q), b.ask(battery_q)
+        assert not leave.abstained and "twenty-eight" in leave.text
+        assert {c.source for c in leave.citations} == {"hr.txt"}
+        assert not battery.abstained and "eleven hours" in battery.text
+        assert {c.source for c in battery.citations} == {"manuals.txt"}
+        crossed = [a.ask(battery_q), b.ask(leave_q)]
+        assert [x.abstained for x in crossed] == [True, True]
+        assert [x.citations for x in crossed] == [[], []]
+        assert [d.source for d in a.documents()] == ["hr.txt"]
+        assert [d.source for d in b.documents()] == ["manuals.txt"]

@@ -398,3 +398,71 @@ def test_in_memory_history_without_a_database() -> None:
         safe.add_turn("0" * 32, "", "q", border_answer())
     with pytest.raises(ConversationNotFound):
         safe.rename("0" * 32, "", "t")
+
+
+@pytest.mark.parametrize("read_only", [True, False], ids=["read_only", "writable-store"])
+def test_wal_history_on_a_read_only_disk_still_lists_and_opens(
+    tmp_path: Path, read_only: bool
+) -> None:
+    """A WAL database whose -shm file can be neither created nor opened, as on a read-only disk.
+
+    Readers of a WAL database need the -shm index; ``mode=ro`` alone cannot open the file when
+    it is missing and cannot be created. Tests run as root, where a read-only directory stops
+    nothing, so the -shm name is a dangling symlink: creating and opening it fail just as they
+    do on a read-only mount (SQLITE_CANTOPEN, checked below with plain ``sqlite3``).
+    """
+    path = tmp_path / "history.sqlite3"
+    writable = HistoryStore(path)
+    old = writable.create("ann")
+    writable.add_turn(old.id, "ann", "What is the border called?", border_answer())
+    writable.add_turn(old.id, "ann", "And where does trade cross?", trade_answer())
+    newer = writable.create("ann", "Nothing found")
+    writable.add_turn(newer.id, "ann", "Who won?", abstained())
+    writable.add_turn(writable.create("bob").id, "bob", "q", border_answer())
+    writable.close()
+    assert path.read_bytes()[18:20] == b"\x02\x02"  # the file is in WAL mode
+    assert not path.with_name("history.sqlite3-shm").exists()  # removed at the last close
+    path.with_name("history.sqlite3-shm").symlink_to(tmp_path / "missing" / "shm")
+    raw = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="unable to open database file"):
+            raw.execute("SELECT COUNT(*) FROM conversations")  # what every reader met before
+    finally:
+        raw.close()
+    before = path.read_bytes()
+
+    store = HistoryStore(path, read_only=read_only)
+    listed = store.list("ann")
+    assert [(c.id, c.turn_count) for c in listed] == [(newer.id, 1), (old.id, 2)]
+    assert [c.title for c in listed] == ["Nothing found", "What is the border called?"]
+    got = store.get(old.id, "ann")
+    assert [t.answer for t in got.turns] == [border_answer(), trade_answer()]
+    assert store.get(newer.id, "ann").turns[0].answer == abstained()
+    with pytest.raises(ConversationNotFound):
+        store.get(old.id, "bob")
+    for write in (
+        lambda: store.add_turn(old.id, "ann", "Another?", trade_answer()),
+        lambda: store.create("ann"),
+        lambda: store.rename(old.id, "ann", "New title"),
+    ):
+        with pytest.raises(HistoryUnavailable) as caught:
+            write()
+        assert caught.value.reason == "read-only"
+    assert [c.id for c in store.list("ann")] == [newer.id, old.id]  # reads again after a refusal
+
+    safe = SafeHistory(store)
+    assert [c.id for c in safe.list("ann")] == [newer.id, old.id] and safe.notice is None
+    safe.add_turn(old.id, "ann", "Who won?", abstained())
+    assert safe.notice is not None
+    assert safe.notice.startswith("History is not being saved: the history database is read-only")
+    assert not safe.saved(old.id, "ann") and safe.saved(newer.id, "ann")
+    assert [t.answer for t in safe.get(old.id, "ann").turns] == [
+        border_answer(),
+        trade_answer(),
+        abstained(),
+    ]
+    assert [(c.id, c.turn_count) for c in safe.list("ann")] == [(old.id, 3), (newer.id, 1)]
+    assert safe.notice is not None  # still shown: the continued conversation is only in memory
+    assert safe.get(newer.id, "ann").turns[0].answer == abstained()
+    safe.close()
+    assert path.read_bytes() == before  # nothing was written
