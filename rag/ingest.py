@@ -31,7 +31,8 @@ from rag.keyword import KeywordIndex
 from rag.loaders import KINDS, PARSED_MARKUP, READING, SkipFile, discover, file_digest, load
 from rag.settings import Settings
 from rag.types import IngestSummary, SkippedFile
-from rag.vectors import ChromaVectors, VectorCache, copy_store
+from rag.vectorcache import VectorCache
+from rag.vectors import ChromaVectors, copy_store
 
 log = logging.getLogger(__name__)
 
