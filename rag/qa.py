@@ -68,6 +68,7 @@ class QA:
         *,
         embedder: Embedder | None = None,
         chat_model: BaseChatModel | None = None,
+        reader_model: ReaderModel | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self._reader: IndexReader | None = None
@@ -75,6 +76,8 @@ class QA:
         self._chat_model = chat_model
         if embedder is not None:  # share one loaded model between sessions (tests, workers)
             self.embedder = embedder
+        if reader_model is not None:  # and the reader, between collections of one server
+            self.reader_model = reader_model
 
     # -- resources ------------------------------------------------------------------------------
     @cached_property

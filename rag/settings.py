@@ -18,8 +18,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
-#: where named collections keep their corpus and index (beside the default corpus/ and index/)
-COLLECTIONS = Path("collections")
 _COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,23}")  # fits a Chroma name
 
 
@@ -39,6 +37,8 @@ class Settings(BaseSettings):
     collection: str = Field("default", description="Which document set to use.")
     corpus_dir: Path = Path("corpus")
     index_dir: Path = Path("index")
+    #: where named collections keep their folders (beside the default corpus/ and index/)
+    collections_dir: Path = Path("collections")
 
     @field_validator("collection")
     @classmethod
@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _collection_folders(self) -> Settings:
         if self.collection != "default":
-            home = COLLECTIONS / self.collection
+            home = self.collections_dir / self.collection
             if "corpus_dir" not in self.model_fields_set:
                 object.__setattr__(self, "corpus_dir", home / "corpus")
             if "index_dir" not in self.model_fields_set:
@@ -156,6 +156,27 @@ class Settings(BaseSettings):
         description="SQLite file of saved conversations; default: history.sqlite3 beside "
         "the index folder (not inside it: users delete index/ to rebuild).",
     )
+
+    def for_collection(self, name: str) -> Settings:
+        """These settings for another collection: its own folders, everything else the same.
+
+        Every field is passed explicitly, so the environment (read once, by the entry point)
+        cannot slip back in; this collection's folders and history file stay its own.
+
+        Raises:
+            pydantic.ValidationError: ``name`` is not a valid collection name.
+        """
+        if name == self.collection:
+            return self
+        own = {"collection", "corpus_dir", "index_dir", "history_path"}
+        data = {k: getattr(self, k) for k in type(self).model_fields if k not in own}
+        fields = type(self).model_fields
+        if name == "default":
+            home = {k: fields[k].default for k in ("corpus_dir", "index_dir")}
+        else:
+            folder = self.collections_dir / name
+            home = {"corpus_dir": folder / "corpus", "index_dir": folder / "index"}
+        return type(self)(**data, **home, collection=name, history_path=None)
 
     @property
     def history_file(self) -> Path:

@@ -126,7 +126,7 @@ def test_a_huge_question_is_refused_by_the_server_itself(server):
 @pytest.mark.slow
 def test_only_the_documented_endpoints_are_offered(client):
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
-    assert set(endpoints) == {"/ask", "/add_documents"}
+    assert set(endpoints) == {"/ask", "/add_documents", "/chat", "/history", "/conversation"}
 
 
 # -- uploads --------------------------------------------------------------------------------------

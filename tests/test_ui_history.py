@@ -6,20 +6,23 @@ the browser tests run the real server twice on one history file, and log in as t
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from gradio_client import Client
+from gradio_client.exceptions import AppError
 
 from rag import Settings
 from rag.history import HistoryStore, SafeHistory, conversation_from_json
 from tests.conftest import SEED
-from tests.uiserver import app, serve
+from tests.uiserver import ROOT, Tab, app, serve
 
 KABUL = "When did the Taliban seize Kabul?"
 GHANI = "Who was named defense minister by Ghani?"
-ANSWER_MS = 120_000
 
 
 @dataclass
@@ -31,12 +34,12 @@ class FakeRequest:
 
 def answer(on: app.Handlers, question: str, state, user: str | None = None):
     """Run the chat handler to its end; returns its last update."""
-    *_, last = on.respond(question, state, FakeRequest(user))
+    *_, last = on.respond(question, state, request=FakeRequest(user))
     return last
 
 
 def history_of(on: app.Handlers, user: str | None, state=None):
-    table, picker, notice = on.history_view(state, FakeRequest(user))
+    table, picker, notice = on.history_view(state, request=FakeRequest(user))
     return table["data"], picker, notice
 
 
@@ -132,29 +135,33 @@ def test_answers_are_saved_per_user_and_reopen_with_their_cards(handlers):
     assert [r[0] for r in history_of(on, "bob")[0]] == ["Who won the 2018 FIFA World Cup?"]
     assert [r[0] for r in history_of(on, "ann")[0]] == [KABUL]
     with pytest.warns(UserWarning, match="no conversation"):  # gr.Warning, outside a server
-        refused = on.open_conversation(ann.conversation_id, FakeRequest("bob"))
+        refused = on.open_conversation(ann.conversation_id, request=FakeRequest("bob"))
     assert refused[0] == {"__type__": "update"}  # bob's chat is left as it was
     messages, opened, cards, *_, title = on.open_conversation(
-        ann.conversation_id, FakeRequest("ann")
+        ann.conversation_id, request=FakeRequest("ann")
     )
     assert title == KABUL and len(opened.turns) == 2
     assert messages[1]["content"].startswith("September, 1996")
     assert 'id="src-1-1"' in cards and "mark" in cards  # the last answer's card
 
-    picked = on.pick_history(SimpleNamespace(index=[0, 1]), FakeRequest("ann"))  # a row click
+    row_click = SimpleNamespace(index=[0, 1])
+    picked = on.pick_history(None, row_click, FakeRequest("ann"))
     assert picked["value"] == ann.conversation_id
-    on.rename_conversation(ann.conversation_id, "Kabul and Ghani", FakeRequest("ann"))
+    on.rename_conversation(ann.conversation_id, "Kabul and Ghani", request=FakeRequest("ann"))
     assert history_of(on, "ann")[0][0][0] == "Kabul and Ghani"
-    exported = on.export_json(ann.conversation_id, FakeRequest("ann"))
+    exported, _ = on.export_json(ann.conversation_id, request=FakeRequest("ann"))
     assert exported.value["orig_name"] == "kabul-and-ghani.json"
     saved = conversation_from_json(Path(exported.value["path"]).read_text(encoding="utf-8"))
     assert [t.question for t in saved.turns] == [KABUL, GHANI]
     assert saved.turns[0].answer.citations[0].source == SEED
-    markdown = on.export_markdown(ann.conversation_id, FakeRequest("ann"))
+    markdown, preview = on.export_markdown(ann.conversation_id, request=FakeRequest("ann"))
     text = Path(markdown.value["path"]).read_text(encoding="utf-8")
     assert text.startswith("# Kabul and Ghani") and "[^1-1]:" in text
+    assert (
+        preview.value.strip() == text.strip() and preview.visible is True
+    )  # shown on the page as well
 
-    state, *_ = on.delete_conversation(ann.conversation_id, ann, FakeRequest("ann"))
+    state, *_ = on.delete_conversation(ann.conversation_id, ann, request=FakeRequest("ann"))
     assert state.conversation_id is None and history_of(on, "ann")[0] == []
 
 
@@ -175,51 +182,6 @@ def test_a_damaged_history_file_still_answers_and_says_so(qa, tmp_path):
 
 
 # -- in a real browser ---------------------------------------------------------------------------
-class Tab:
-    """A browser tab on the app, signed in as ``login`` (user, password) when given."""
-
-    def __init__(self, browser, url: str, login: tuple[str, str] | None = None) -> None:
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(60_000)
-        self.page.goto(url)
-        if login is not None:
-            self.page.locator("input[type=text], input:not([type])").first.fill(login[0])
-            self.page.locator("input[type=password]").fill(login[1])
-            self.page.keyboard.press("Enter")
-        self.page.wait_for_selector("#rag-question textarea")
-
-    def ask(self, question: str) -> None:
-        before = self.page.locator('#rag-chat [data-testid="bot"]').count()
-        self.page.fill("#rag-question textarea", question)
-        self.page.keyboard.press("Enter")
-        self.page.wait_for_function(
-            """n => {
-                const bots = document.querySelectorAll('#rag-chat [data-testid="bot"]');
-                return bots.length >= n && !bots[n - 1].innerText.includes('Searching')
-                    && document.querySelector('#rag-sources .rag-for') !== null;
-            }""",
-            arg=before + 1,
-            timeout=ANSWER_MS,
-        )
-
-    def open_history(self) -> None:
-        """Open the History panel (closed, it renders nothing)."""
-        self.page.locator("#rag-history button.label-wrap").first.click()
-        self.page.locator("#rag-history-list").wait_for()
-
-    def history(self) -> str:
-        return self.page.locator("#rag-history-list").inner_text()
-
-    def wait_listed(self, title: str) -> None:
-        self.page.wait_for_function(
-            "q => document.querySelector('#rag-history-list')?.innerText.includes(q)", arg=title
-        )
-
-    def close(self) -> None:
-        self.context.close()
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_a_conversation_survives_a_restart_and_reopens_with_its_cards(browser, embedder, tmp_path):
@@ -230,6 +192,14 @@ def test_a_conversation_survives_a_restart_and_reopens_with_its_cards(browser, e
         tab.ask(KABUL)
         tab.wait_listed(KABUL)
         tab.close()
+        # and one through the API, kept on the server by /chat (a follow-up understood)
+        client = Client(server.url, verbose=False)
+        text, first = client.predict(GHANI, None, api_name="/chat")
+        cid = first["conversation_id"]
+        assert text.startswith("Asadullah Khaleed") and len(cid) == 32
+        _, again = client.predict("When was he named?", cid, api_name="/chat")
+        assert again["conversation_id"] == cid
+        assert "defense minister" in again["query"]  # rewritten with the earlier turn
     assert history.exists()
 
     with serve(tmp_path, embedder, history_path=history) as server:  # a new server, same file
@@ -257,7 +227,29 @@ def test_a_conversation_survives_a_restart_and_reopens_with_its_cards(browser, e
         link = p.locator("#rag-history-file a").first
         link.wait_for()
         assert ".md" in (link.get_attribute("href") or "") + link.inner_text()
+        preview = p.locator("#rag-history-preview")
+        preview.wait_for()
+        assert KABUL in preview.inner_text() and "seized Kabul" in preview.inner_text()
+        preview.scroll_into_view_if_needed()
+        shot = tmp_path / "export.png"
+        p.screenshot(path=str(shot), full_page=True)
+        if os.environ.get("RAG_DOCS_SCREENSHOTS"):
+            shutil.copyfile(shot, ROOT / "docs" / "export.png")
         tab.close()
+
+        # the API sees the same saved conversations after the restart, answers exactly
+        client = Client(server.url, verbose=False)
+        listed = client.predict(None, api_name="/history")
+        assert [c["title"] for c in listed] == [GHANI, KABUL]  # newest first
+        assert [c["turns"] for c in listed] == [2, 1]
+        saved = client.predict(cid, None, api_name="/conversation")
+        assert [t["question"] for t in saved["turns"]] == [GHANI, "When was he named?"]
+        assert saved["turns"][0]["answer"]["citations"] == first["citations"]
+        _, more = client.predict("Who won the 2018 FIFA World Cup?", cid, api_name="/chat")
+        assert more["conversation_id"] == cid and more["abstained"]
+        assert client.predict(None, api_name="/history")[0]["turns"] == 3
+        with pytest.raises(AppError, match="no conversation"):
+            client.predict("0" * 32, None, api_name="/conversation")
 
 
 @pytest.mark.slow

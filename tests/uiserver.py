@@ -73,3 +73,51 @@ def serve(
     finally:
         demo.close()
         qa.close()
+
+
+ANSWER_MS = 120_000
+
+
+class Tab:
+    """A browser tab on the app, signed in as ``login`` (user, password) when given."""
+
+    def __init__(self, browser, url: str, login: tuple[str, str] | None = None) -> None:
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(60_000)
+        self.page.goto(url)
+        if login is not None:
+            self.page.locator("input[type=text], input:not([type])").first.fill(login[0])
+            self.page.locator("input[type=password]").fill(login[1])
+            self.page.keyboard.press("Enter")
+        self.page.wait_for_selector("#rag-question textarea")
+
+    def ask(self, question: str) -> None:
+        before = self.page.locator('#rag-chat [data-testid="bot"]').count()
+        self.page.fill("#rag-question textarea", question)
+        self.page.keyboard.press("Enter")
+        self.page.wait_for_function(
+            """n => {
+                const bots = document.querySelectorAll('#rag-chat [data-testid="bot"]');
+                return bots.length >= n && !bots[n - 1].innerText.includes('Searching')
+                    && document.querySelector('#rag-sources .rag-for') !== null;
+            }""",
+            arg=before + 1,
+            timeout=ANSWER_MS,
+        )
+
+    def open_history(self) -> None:
+        """Open the History panel (closed, it renders nothing)."""
+        self.page.locator("#rag-history button.label-wrap").first.click()
+        self.page.locator("#rag-history-list").wait_for()
+
+    def history(self) -> str:
+        return self.page.locator("#rag-history-list").inner_text()
+
+    def wait_listed(self, title: str) -> None:
+        self.page.wait_for_function(
+            "q => document.querySelector('#rag-history-list')?.innerText.includes(q)", arg=title
+        )
+
+    def close(self) -> None:
+        self.context.close()
