@@ -247,6 +247,8 @@ class HistoryStore:
         self._lock = threading.RLock()
         self._last = datetime.min.replace(tzinfo=UTC)
         self._warned = False
+        #: how the open connection reads the file: "rw", "ro" or "immutable" (None: closed)
+        self.mode: str | None = None
 
     # -- connection --------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -258,6 +260,7 @@ class HistoryStore:
         for mode in modes:
             try:
                 self._conn = self._open(mode)
+                self.mode = mode
             except sqlite3.OperationalError as error:
                 first = first or error
                 if mode == modes[-1] or not (_cannot_share(error) and self.path.is_file()):
@@ -357,6 +360,7 @@ class HistoryStore:
 
     def close(self) -> None:
         with self._lock:
+            self.mode = None
             if self._conn is not None:
                 conn, self._conn = self._conn, None
                 try:
@@ -562,6 +566,14 @@ class SafeHistory:
         with self._lock:
             try:
                 stored = self._ok(self._store().list(owner))
+                if self._store().mode in ("ro", "immutable") and not self._store().read_only:
+                    # it reads, but nothing new will be saved: say so before the first answer
+                    self._failed(
+                        _unavailable(
+                            self._store().path,
+                            sqlite3.OperationalError("the disk or folder is read-only"),
+                        )
+                    )
             except HistoryUnavailable as error:
                 self._failed(error)
                 stored = []
