@@ -4,7 +4,7 @@ Every event takes the collection picker's value and works on that collection's c
 and index; ingests run one at a time (the layout gives them one concurrency slot).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import gradio as gr
@@ -95,28 +95,31 @@ class DocumentHandlers(Backend):
         collection: str | None = None,
         progress=gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
-        qa: QA | None = None
-        try:
-            qa = self.qa_for(collection)
+        def remove(qa: QA) -> None:
             known = [d.source for d in qa.documents()]
             if not source or source not in known:
                 raise UploadError("choose a document from the list first")
             if len(known) == 1:
                 raise UploadError("this is the only document: add another one before deleting it")
             remove_document(qa.settings.corpus_dir, source)
-            message = self._ingest(qa, progress, [])
-        except RagError as exc:
-            message = markdown_literal(str(exc))
-        return *self._listing_or_skip(qa), message
+
+        return self._reindex(collection, progress, remove)
 
     def reingest(
         self,
         collection: str | None = None,
         progress=gr.Progress(),  # noqa: B008
     ) -> tuple[Any, ...]:
+        return self._reindex(collection, progress, lambda qa: None)
+
+    def _reindex(
+        self, collection: str | None, progress: gr.Progress, first: Callable[[QA], None]
+    ) -> tuple[Any, ...]:
+        """Change the corpus folder (``first``), ingest it; the listing and a report."""
         qa: QA | None = None
         try:
             qa = self.qa_for(collection)
+            first(qa)
             message = self._ingest(qa, progress, [])
         except RagError as exc:
             message = markdown_literal(str(exc))
