@@ -133,7 +133,7 @@ def _ask(url: str, question: str, gate: threading.Barrier | None = None) -> tupl
     try:
         # A generous timeout: on a loaded 2-core machine a hundred clients fetching the app's
         # config at once wait for it; slow is measured here, not an error.
-        client = Client(url, verbose=False, httpx_kwargs={"timeout": 120})
+        client = Client(url, verbose=False, httpx_kwargs={"timeout": 120}, analytics_enabled=False)
         if gate is not None:
             gate.wait(timeout=120)
             started = time.perf_counter()

@@ -68,7 +68,7 @@ def server(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="module")
 def client(server):
-    return Client(server.url, verbose=False, download_files=False)
+    return Client(server.url, verbose=False, download_files=False, analytics_enabled=False)
 
 
 # -- the /ask API ---------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ def test_bad_questions_get_friendly_errors(client, question, message):
 @pytest.mark.slow
 def test_a_huge_question_is_refused_by_the_server_itself(server):
     """Far past the textbox's max_length: only the server's own check can refuse it."""
-    client = Client(server.url, verbose=False)
+    client = Client(server.url, verbose=False, analytics_enabled=False)
     started = time.perf_counter()
     with pytest.raises(AppError, match="too long"):
         client.predict("word " * 100_000, None, api_name="/ask")
@@ -319,7 +319,7 @@ def test_app_py_starts_the_ui_behind_a_password(server, tmp_path):
             ok = http.post("/login", data={"username": "ann", "password": "secret"})
             assert ok.status_code == 200
             assert http.get("/config").status_code == 200
-        client = Client(url, auth=("ann", "secret"), verbose=False)
+        client = Client(url, auth=("ann", "secret"), verbose=False, analytics_enabled=False)
         text, payload = client.predict(KABUL, None, api_name="/ask")
         assert text.startswith("September, 1996") and payload["citations"]
     finally:

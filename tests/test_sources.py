@@ -219,7 +219,7 @@ def test_the_ask_api_takes_sources(tmp_path, embedder):
 
     extra = {"bridges.txt": FILES["bridges.txt"], "leave.txt": FILES["policies/leave.txt"]}
     with serve(tmp_path, embedder, extra) as server:
-        client = Client(server.url, verbose=False, download_files=False)
+        client = Client(server.url, verbose=False, download_files=False, analytics_enabled=False)
         text, payload = client.predict(BRIDGE, None, api_name="/ask")  # the old call shape
         assert "1931" in text and payload["citations"][0]["source"] == "bridges.txt"
         text, payload = client.predict(BRIDGE, None, ["leave.txt"], api_name="/ask")

@@ -55,7 +55,7 @@ def test_the_catalog_finds_collections_and_shares_the_models(two, tmp_path):
 
 
 def test_the_api_asks_the_collection_it_names(two):
-    client = Client(two.url, verbose=False)
+    client = Client(two.url, verbose=False, analytics_enabled=False)
     text, payload = client.predict(KETTLE, None, None, "manuals", api_name="/ask")
     assert text.startswith("Mira Holt") and [c["source"] for c in payload["citations"]] == [
         "kettle.txt"
@@ -64,7 +64,7 @@ def test_the_api_asks_the_collection_it_names(two):
     assert elsewhere["abstained"] and elsewhere["citations"] == []
     _, kabul = client.predict(KABUL, None, None, "manuals", api_name="/ask")
     assert kabul["abstained"]
-    with pytest.raises(AppError, match="no collection named .*nope"):  # escaped for HTML
+    with pytest.raises(AppError, match=r"no collection named .*nope"):  # escaped for HTML
         client.predict(KABUL, None, None, "nope", api_name="/ask")
 
 
@@ -108,7 +108,7 @@ def test_the_browser_switches_collection_and_each_keeps_its_own(two, browser, tm
     assert p.locator("#rag-collection input").input_value() == "hr"
     policy = tmp_path / "leave.txt"
     policy.write_text("Staff at Nordlys get 27 days of paid leave a year.", encoding="utf-8")
-    client = Client(two.url, verbose=False)
+    client = Client(two.url, verbose=False, analytics_enabled=False)
     *_, status, _ = client.predict([handle_file(str(policy))], "hr", api_name="/add_documents")
     assert "1 added" in status
     text, leave = client.predict("How many days of paid leave?", None, None, "hr", api_name="/ask")

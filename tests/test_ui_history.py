@@ -193,7 +193,7 @@ def test_a_conversation_survives_a_restart_and_reopens_with_its_cards(browser, e
         tab.wait_listed(KABUL)
         tab.close()
         # and one through the API, kept on the server by /chat (a follow-up understood)
-        client = Client(server.url, verbose=False)
+        client = Client(server.url, verbose=False, analytics_enabled=False)
         text, first = client.predict(GHANI, None, api_name="/chat")
         cid = first["conversation_id"]
         assert text.startswith("Asadullah Khaleed") and len(cid) == 32
@@ -238,7 +238,7 @@ def test_a_conversation_survives_a_restart_and_reopens_with_its_cards(browser, e
         tab.close()
 
         # the API sees the same saved conversations after the restart, answers exactly
-        client = Client(server.url, verbose=False)
+        client = Client(server.url, verbose=False, analytics_enabled=False)
         listed = client.predict(None, api_name="/history")
         assert [c["title"] for c in listed] == [GHANI, KABUL]  # newest first
         assert [c["turns"] for c in listed] == [2, 1]
