@@ -24,8 +24,8 @@ from enum import Enum
 import numpy as np
 from langchain_core.documents import Document
 
+from rag.analysis import analyze
 from rag.embeddings import Embedder
-from rag.keyword import analyze
 from rag.sentences import sentence_spans
 from rag.types import ABSTAIN_TEXT, Answer, Citation
 

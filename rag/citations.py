@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from langchain_core.documents import Document
 
+from rag.analysis import analyze
 from rag.embeddings import Embedder
-from rag.keyword import analyze
 from rag.locations import locate
 from rag.sentences import sentence_spans
 from rag.types import ABSTAIN_TEXT, Citation

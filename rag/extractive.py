@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from langchain_core.documents import Document
 
-from rag.keyword import analyze
+from rag.analysis import analyze
 from rag.locations import locate
 from rag.reader import ReaderModel
 from rag.sentences import sentence_spans

@@ -21,9 +21,9 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from rag.analysis import analyze
 from rag.citations import stems_match
 from rag.errors import RagError
-from rag.keyword import analyze
 from rag.prompts import rewrite_messages
 
 log = logging.getLogger(__name__)

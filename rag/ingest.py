@@ -18,10 +18,10 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from rag.analysis import STOP_WORDS
 from rag.chunking import chunk_text
 from rag.cleaning import CleanDocument, clean
 from rag.embeddings import Embedder
@@ -385,7 +385,7 @@ def dense_text(title: str, heading: str, text: str, settings: Settings) -> str:
     words = _WORD.findall(full)
     if mode == "words":
         return " ".join(words)
-    stop = _stopwords() if mode == "content" else frozenset()
+    stop = STOP_WORDS if mode == "content" else frozenset()
     seen: set[str] = set()
     kept = []
     for word in words:
@@ -397,13 +397,6 @@ def dense_text(title: str, heading: str, text: str, settings: Settings) -> str:
 
 
 _WORD = re.compile(r"\w+(?:['.\-]\w+)*")
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN)
 
 
 def _hash(text: str) -> str:

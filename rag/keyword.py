@@ -4,32 +4,28 @@ Dense retrieval misses rare names and numbers that BM25 finds at once, and the o
 for paraphrases; the retriever fuses both. The index is rebuilt from all chunk texts at each
 ingest (seconds even for tens of thousands of chunks), which keeps it trivially in sync with
 the vector store. Its document frequencies double as IDF weights for the answerer.
+
+Words, stems and stop words come from :mod:`rag.analysis`, shared with lexical overlap; this
+module only indexes and searches.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Sequence
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from rag.analysis import QUESTION_WORDS, STOP_WORDS, WORD, stemmer, words
 from rag.errors import IndexDamagedError
 
 # Parameters tuned for passages (Anserini's defaults for MS MARCO-style passages).
 K1 = 0.9
 B = 0.4
-_WORD = re.compile(r"(?u)\b\w\w+\b")
-# Words that say a sentence is a question, not what it is about. Dropped from BM25 queries
-# only (documents keep them): on the SQuAD benchmark this alone lifts BM25 recall@1 by two
-# points, since "what", "did" and "was" otherwise reward any passage that uses them.
-_QUESTION_WORDS = re.compile(
-    r"(?i)\b(?:what|which|who|whom|whose|when|where|why|how|did|does|do|was|were|is|are)\b"
-)
 
 
 def _bm25s() -> Any:
@@ -41,9 +37,16 @@ def _bm25s() -> Any:
 
 
 def _tokenizer() -> Any:
+    """bm25s' tokenizer with the app's words, stems and stop words.
+
+    The stop words are not saved with an index: a loaded index gets today's
+    :data:`~rag.analysis.STOP_WORDS`, so a change to that list (or to the words or stems)
+    must also change the chunking id the manifest records (``rag.ingest``), which rebuilds
+    existing indexes.
+    """
     from bm25s.tokenization import Tokenizer
 
-    return Tokenizer(stemmer=_stemmer(), stopwords="en", splitter=_WORD.findall)
+    return Tokenizer(stemmer=stemmer(), stopwords=sorted(STOP_WORDS), splitter=WORD.findall)
 
 
 class KeywordIndex:
@@ -100,7 +103,8 @@ class KeywordIndex:
         """Token ids of a search query, without question words (unless nothing else is left)."""
         if not drop_question_words:
             return self.token_ids(query)
-        return self.token_ids(_QUESTION_WORDS.sub(" ", query)) or self.token_ids(query)
+        content = " ".join(w for w in words(query) if w not in QUESTION_WORDS)
+        return self.token_ids(content) or self.token_ids(query)
 
     @cached_property
     def _empty_id(self) -> int:
@@ -162,123 +166,3 @@ class KeywordIndex:
         df = int(self._df[token_id]) if 0 <= token_id < len(self._df) else 0
         df = max(df, 1)
         return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-
-
-def analyze(text: str) -> list[str]:
-    """Lower-cased, stemmed words without stop words: the units of lexical overlap."""
-    stem = _stemmer().stemWord
-    return [stem(word) for word in _WORD.findall(text.lower()) if word not in _STOP]
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-# Stop words for overlap scoring: Lucene's list plus question words and light verbs, which say
-# what kind of answer is wanted but not what it is about.
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "for",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "such",
-        "that",
-        "the",
-        "their",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "will",
-        "with",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "why",
-        "how",
-        "did",
-        "do",
-        "does",
-        "done",
-        "doing",
-        "has",
-        "have",
-        "had",
-        "was",
-        "were",
-        "been",
-        "being",
-        "can",
-        "could",
-        "would",
-        "should",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "i",
-        "you",
-        "he",
-        "she",
-        "we",
-        "me",
-        "my",
-        "your",
-        "our",
-        "its",
-        "his",
-        "her",
-        "them",
-        "than",
-        "so",
-        "about",
-        "from",
-        "many",
-        "much",
-        "long",
-        "often",
-        "year",
-        "years",
-        "date",
-        "time",
-        "name",
-        "named",
-        "called",
-        "kind",
-        "type",
-        "one",
-        "ones",
-        "also",
-        "any",
-        "some",
-        "each",
-        "other",
-    ]
-)

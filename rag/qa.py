@@ -29,6 +29,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from rag.analysis import analyze
 from rag.citations import sanitize
 from rag.embeddings import Embedder
 from rag.errors import IndexMissingError, QuestionError
@@ -37,7 +38,6 @@ from rag.followup import rewrite, rewrite_with_llm
 from rag.generative import GenerativeAnswerer
 from rag.index import IndexDir, IndexReader
 from rag.ingest import Progress, ingest
-from rag.keyword import analyze
 from rag.llm import BackendSpec, backend_errors, make_chat_model, parse_backend
 from rag.reader import ReaderModel
 from rag.retrieval import HybridRetriever, to_passage
