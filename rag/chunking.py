@@ -3,8 +3,9 @@
 Every chunk satisfies ``text[chunk.start:chunk.end] == chunk.text``, which is what lets a
 citation point to a character span. Chunks follow the document's structure: a heading starts a
 new chunk, whole paragraphs are kept together when they fit, and otherwise chunks break between
-sentences (or lines, for code and lists). Sizes are measured in model tokens because the
-embedding model silently truncates anything past its window.
+sentences (or lines, for code and lists), as :func:`rag.sentences.fast_sentence_spans` finds
+them. Sizes are measured in model tokens because the embedding model silently truncates
+anything past its window.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rag.sentences import fast_sentence_spans
+
 TokenCounter = Callable[[Sequence[str]], list[int]]
 
 _PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\n[ \t]*\n|\s*\Z)", re.DOTALL)
-# A sentence ends at . ! ? (plus closing quotes/brackets) before whitespace and a capital,
-# digit or opening quote; a line break inside a paragraph is a boundary as well.
-_BOUNDARY = re.compile(r"""(?<=[.!?])["'\u201d\u2019)\]]*\s+(?=["'\u201c\u2018(\[]?[A-Z0-9])|\n""")
 _RST_UNDERLINE = re.compile(r"""^([=\-~^"'`#*+])\1{2,}$""")
 _MD_HEADING = re.compile(r"^#{1,6}\s+\S")
 
@@ -126,15 +126,11 @@ def _units(
     """Sentence- or line-sized spans covering every non-blank character of ``text``."""
     spans: list[tuple[int, int, int, bool]] = []
     for p, match in enumerate(_PARAGRAPH.finditer(text)):
-        block = match.group()
-        heading = _is_heading(block, markup=markup_headings)
-        cursor = match.start()
-        pieces = [] if heading else list(_BOUNDARY.finditer(block))
-        for boundary in pieces:
-            end = match.start() + boundary.start()
-            _add_span(text, spans, cursor, end, p, heading)
-            cursor = match.start() + boundary.end()
-        _add_span(text, spans, cursor, match.end(), p, heading)
+        block, offset = match.group(), match.start()
+        if _is_heading(block, markup=markup_headings):
+            spans.append((offset, match.end(), p, True))  # the match is already trimmed
+            continue
+        spans.extend((offset + s, offset + e, p, False) for s, e in fast_sentence_spans(block))
     counts = count_tokens([text[s:e] for s, e, _, _ in spans]) if spans else []
     units: list[_Unit] = []
     for (start, end, paragraph, heading), tokens in zip(spans, counts, strict=True):
@@ -143,16 +139,6 @@ def _units(
         else:
             units.extend(_split_long(text, start, end, paragraph, chunk_size, count_tokens))
     return units
-
-
-def _add_span(
-    text: str, spans: list[tuple[int, int, int, bool]], start: int, end: int, p: int, heading: bool
-) -> None:
-    piece = text[start:end]
-    stripped = piece.strip()
-    if stripped:
-        lead = len(piece) - len(piece.lstrip())
-        spans.append((start + lead, start + lead + len(stripped), p, heading))
 
 
 def _split_long(

@@ -65,22 +65,13 @@ def test_overlap_must_be_smaller_than_size():
         chunk_text("a b c", chunk_size=10, chunk_overlap=10)
 
 
-def test_sentence_spans_match_pysbds_own_segmentation():
-    """Our forward search replaces pysbd's offset search: the sentences must be the same."""
-    import pysbd
+def test_chunks_start_and_end_where_the_fast_sentence_splitter_cuts():
+    """Chunking takes its sentences from rag.sentences (fast mode), not a splitter of its own."""
+    from rag.sentences import fast_sentence_spans
 
-    from rag.sentences import sentence_spans
-
-    text = (CORPUS / SEED).read_text(encoding="utf-8")[:6000] + (
-        "\n\nDr. Smith met Mr. Jones at 5 p.m. in the U.S. capital. They talked.  Then "
-        'he said "Stop." and left... Was it 1.5 km? Yes! See e.g. p. 42 of the report.'
-    )
-    ours = [text[s:e] for s, e in sentence_spans(text)]
-    segmenter = pysbd.Segmenter(language="en", clean=False)
-    theirs = [
-        s.strip()
-        for block in text.split("\n\n")
-        for s in segmenter.segment(block.replace("\n", " "))
-        if s.strip()
-    ]
-    assert ours == theirs
+    text = " ".join(f"Mr. Lund built bridge {i} in 19{i:02d}. It still stands." for i in range(40))
+    spans = fast_sentence_spans(text)
+    chunks = chunk_text(text, chunk_size=30, chunk_overlap=8)
+    assert len(chunks) > 3
+    assert {c.start for c in chunks} <= {s for s, _ in spans}
+    assert {c.end for c in chunks} <= {e for _, e in spans}
