@@ -22,7 +22,7 @@ K = 4
 def embeddings() -> Any:
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    from rag.embeddings import resolve_model_path
+    from rag.modelfolder import resolve_model_path
 
     return HuggingFaceEmbeddings(
         model_name=str(resolve_model_path("all-MiniLM-L6-v2")),

@@ -110,7 +110,7 @@ def test_a_transformers_folder_reads_like_its_onnx_export(tmp_path):
     import torch
     from transformers import BertForQuestionAnswering
 
-    from rag.embeddings import resolve_model_path
+    from rag.modelfolder import resolve_model_path
     from rag.settings import DEFAULT_EMBEDDING_MODEL
     from rag.spans import batch
 

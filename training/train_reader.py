@@ -32,8 +32,8 @@ import torch
 from tokenizers import Tokenizer
 from transformers import BertForQuestionAnswering, get_linear_schedule_with_warmup
 
-from rag.embeddings import resolve_model_path
 from rag.metrics import exact_match, token_f1
+from rag.modelfolder import resolve_model_path
 from rag.settings import DEFAULT_EMBEDDING_MODEL
 from rag.spans import Window, batch, best_span, configure, windows
 from training.squad_data import (
