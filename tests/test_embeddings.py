@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,20 @@ def test_no_model_is_loaded_to_count_tokens_or_know_the_shape(tmp_path):
     assert (fresh.dimension, fresh.max_tokens) == (384, 256)
     loaded = {"_torch_model", "_onnx_session", "_sentence_transformer"} & set(fresh.__dict__)
     assert not loaded
+
+
+def test_word_piece_batches_cover_every_text_once_with_little_padding(embedder):
+    rng = random.Random(0)
+    words = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "Ünïcödé", "🙂", "x**2"]
+    texts = [" ".join(rng.choices(words, k=rng.randint(0, 120))) for _ in range(700)]
+    seen, real, computed = [], 0, 0
+    for rows, ids, mask in embedder.pieces.batches(texts, 64):
+        assert len(rows) <= 64 and ids.shape == mask.shape and ids.dtype == np.int64
+        assert (np.diff(mask, axis=1) <= 0).all()  # padding only on the right
+        seen.extend(rows)
+        real, computed = real + int(mask.sum()), computed + mask.size
+    assert sorted(seen) == list(range(len(texts)))
+    assert computed <= real * 1.1
 
 
 def test_recent_texts_are_not_embedded_twice_and_results_do_not_alias(exported):
