@@ -143,7 +143,6 @@ class IncrementalIndex(RuleBasedStateMachine):
         assert set(current[0]) == set(self.files)
         assert current == fresh
 
-
     def _snapshot(self, index: Path) -> tuple[dict, set, list, list]:
         reader = IndexReader.open(
             index, model_id=FakeEmbedder.model_id, chroma_url=None, chroma_token=None
