@@ -85,7 +85,7 @@ def levers(corpus: str, model_cache: str, n: int) -> dict[str, Any]:
     from rag.chunking import chunk_text
     from rag.cleaning import clean
     from rag.embeddings import Embedder
-    from rag.ingest import embedding_text
+    from rag.ingest import keyword_text
     from rag.loaders import file_digest, load
 
     torch.set_num_threads(1)
@@ -97,7 +97,7 @@ def levers(corpus: str, model_cache: str, n: int) -> dict[str, Any]:
         for c in chunk_text(
             doc.text, chunk_size=200, chunk_overlap=40, count_tokens=base.count_tokens
         ):
-            texts.append(embedding_text(doc.title, c.heading, c.text))
+            texts.append(keyword_text(doc.title, c.heading, c.text))
     texts = texts[:: max(1, len(texts) // n)][:n]
 
     def timed(fn: Any) -> tuple[float, Any]:

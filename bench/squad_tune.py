@@ -25,7 +25,7 @@ import numpy as np
 from rag import QA, Settings
 from rag.embeddings import Embedder
 from rag.evaluation import Question
-from rag.ingest import embedding_text
+from rag.ingest import keyword_text
 from rag.keyword import K1, B, KeywordIndex
 from rag.retrieval import DEFAULT_FUSION, Fusion, fuse
 
@@ -81,7 +81,7 @@ def tune(
         stored = reader.vectors.vectors(ids)
         vectors = np.stack([stored[i] for i in ids])
         titles = {s: e.title for s, e in reader.manifest.files.items()}
-        texts = [embedding_text(titles[c.source], c.heading, reader.chunk_text(c)) for c in chunks]
+        texts = [keyword_text(titles[c.source], c.heading, reader.chunk_text(c)) for c in chunks]
     sources = np.array([c.source for c in chunks])
     chosen = [q for q in questions if int(q.sources[0][:2]) in tune_articles]
     gold = np.array([q.sources[0] for q in chosen])

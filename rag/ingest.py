@@ -360,7 +360,7 @@ def _chunk_document(
     return entry, texts
 
 
-def embedding_text(title: str, heading: str, text: str) -> str:
+def keyword_text(title: str, heading: str, text: str) -> str:
     """The text that is keyword-indexed for a chunk, and that :func:`dense_text` thins out.
 
     A chunk deep inside a document rarely repeats what the document is about; prefixing the
@@ -378,7 +378,7 @@ def dense_text(title: str, heading: str, text: str, settings: Settings) -> str:
     words that carry content, so punctuation, symbols, repeats and stopwords (the keyword
     index's list) can go, and a token budget then covers more of the chunk.
     """
-    full = embedding_text(title, heading, text) if settings.embed_context else text
+    full = keyword_text(title, heading, text) if settings.embed_context else text
     mode = settings.embed_words
     if mode == "all":
         return full
@@ -413,7 +413,7 @@ def _keyword_texts(
         doc = changed.get(source)
         text = doc.text if doc else (docs_dir / f"{entry.doc}.txt").read_text(encoding="utf-8")
         texts.extend(
-            embedding_text(entry.title, c.heading, text[c.start : c.end]) for c in entry.chunks
+            keyword_text(entry.title, c.heading, text[c.start : c.end]) for c in entry.chunks
         )
     return texts
 

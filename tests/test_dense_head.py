@@ -7,7 +7,7 @@ import pytest
 
 from rag import QA, Settings
 from rag.index import IndexDir
-from rag.ingest import dense_text, embedding_text
+from rag.ingest import dense_text, keyword_text
 
 TEXTS = [
     "Ünïcödé, emoji 🙂 and punctuation -- tokenised like everything else. " * 5,
@@ -56,7 +56,7 @@ def test_embed_words_thins_the_dense_text_out():
         settings = Settings(embed_words=words, embed_context=context)
         return dense_text("Style", "Rules", text, settings)
 
-    assert dense("all") == embedding_text("Style", "Rules", text)
+    assert dense("all") == keyword_text("Style", "Rules", text)
     assert dense("all", context=False) == text
     assert dense("words") == (
         "Style Rules The PEP-8 rules the code's style the 3.14 release and the C rules again"
