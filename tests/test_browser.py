@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import SEED
 from tests.uiserver import HOSTILE, HOSTILE_HOST, ROOT, serve
@@ -220,8 +221,15 @@ def test_documents_tab_uploads_lists_and_answers_from_a_new_file(page, server, t
         "# Omega\n\nThe omega observatory stands on Mount Keldar and opened in 1957.",
         encoding="utf-8",
     )
-    p.locator("#rag-upload input[type=file]").set_input_files(str(new))
-    p.get_by_text("omega notes.md").first.wait_for()  # listed in the upload box
+    listed = "n => document.querySelector('#rag-upload')?.innerText.includes(n)"
+    for attempt in range(3):  # on a loaded machine the first pick was once never shown
+        p.locator("#rag-upload input[type=file]").set_input_files(str(new))
+        try:
+            p.wait_for_function(listed, arg="omega notes.md", timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     p.get_by_role("button", name="Add to index").click()
     status = p.locator("#rag-status")
     status.get_by_text(re.compile(r"1 added")).wait_for(timeout=ANSWER_MS)
