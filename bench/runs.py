@@ -83,9 +83,9 @@ def levers(corpus: str, model_cache: str, n: int) -> dict[str, Any]:
     import torch
 
     from rag.chunking import chunk_text
+    from rag.chunkrecords import keyword_text
     from rag.cleaning import clean
     from rag.embeddings import Embedder
-    from rag.ingest import keyword_text
     from rag.loaders import file_digest, load
 
     torch.set_num_threads(1)

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from rag import QA, Settings
+from rag.chunkrecords import keyword_text
 from rag.embeddings import Embedder
 from rag.evaluation import Question
-from rag.ingest import keyword_text
 from rag.keyword import K1, B, KeywordIndex
 from rag.retrieval import DEFAULT_FUSION, Fusion, fuse
 

@@ -10,10 +10,8 @@ content-hash cache (``index/cache/``) that also serves rebuilds and edits that a
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
-import re
 import shutil
 import time
 from collections.abc import Callable
@@ -21,18 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.analysis import STOP_WORDS
-from rag.chunking import chunk_text
+from rag.chunkrecords import chunk_document, keyword_text, text_hash
 from rag.cleaning import CleanDocument, clean
 from rag.embeddings import Embedder
-from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError, RagError
+from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError
+from rag.genstore import add_chunks, discard, open_store, reusable_vectors, store_readable
 from rag.index import ChunkRecord, FileEntry, IndexDir, Manifest, check_inventory, now_iso
 from rag.keyword import KeywordIndex
-from rag.loaders import KINDS, PARSED_MARKUP, READING, SkipFile, discover, file_digest, load
+from rag.loaders import KINDS, READING, SkipFile, discover, file_digest, load
 from rag.settings import Settings
 from rag.types import IngestSummary, SkippedFile
 from rag.vectorcache import VectorCache
-from rag.vectors import ChromaVectors, copy_store
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +76,7 @@ def ingest(
         log.info("phase reading: scanning %s", corpus)
         scan = _scan(corpus, prev if compatible else None, settings, progress)
         changes = compatible and (scan.changed or set(prev.files) - set(scan.unchanged))
-        if changes and not _readable(prev_gen, prev, settings):  # extend only a healthy store
+        if changes and not store_readable(prev_gen, prev, settings):  # extend only a healthy store
             prev_gen, prev, compatible = None, None, False
             scan = _scan(corpus, None, settings, progress)
         present = set(scan.changed) | set(scan.unchanged)
@@ -121,31 +118,13 @@ def ingest(
                     cache.prune()
                     cache.close()
         except BaseException:
-            _discard(gen, settings, token)
+            discard(gen, settings, token)
             raise
         root.collect_garbage(keep={gen} | ({prev_gen} if prev_gen else set()))
     _prepare_queries(embedder)
     return IngestSummary(
         **summary, **counts, seconds=time.perf_counter() - started, index_path=str(gen)
     )
-
-
-def _readable(gen: Path, manifest: Manifest, settings: Settings) -> bool:
-    """Whether the vector store of ``gen`` opens and counts what its manifest lists."""
-    if manifest.vectors.get("kind") == "server":
-        return True  # a server's health is the server's business; errors surface as such
-    try:
-        store = ChromaVectors.embedded(gen / "chroma", create=False)
-        try:
-            healthy = store.count() == manifest.chunk_count
-        finally:
-            store.close()
-    except IndexDamagedError as exc:
-        log.warning("the previous vector store is damaged, rebuilding: %s", exc)
-        return False
-    if not healthy:
-        log.warning("the previous vector store does not match its manifest, rebuilding")
-    return healthy
 
 
 def _previous(root: IndexDir) -> tuple[Path | None, Manifest | None]:
@@ -185,8 +164,14 @@ def _compatible(prev: Manifest, settings: Settings, embedder: Embedder) -> bool:
     return (
         same_vectors
         and prev.chunking == _chunking_id(settings)
-        and {k: prev.embedding.get(k) for k in ("model", "dtype")}
-        == _embedding_id(settings, embedder)
+        and _same_embedding(prev, settings, embedder)
+    )
+
+
+def _same_embedding(prev: Manifest, settings: Settings, embedder: Embedder) -> bool:
+    """Whether the previous generation's vectors come from this model and dtype."""
+    return {k: prev.embedding.get(k) for k in ("model", "dtype")} == _embedding_id(
+        settings, embedder
     )
 
 
@@ -239,7 +224,7 @@ def _build(
         files.update({s: prev.files[s] for s in scan.unchanged})
     fresh: dict[str, tuple[ChunkRecord, str]] = {}  # id -> (record, text to embed)
     for source, doc in scan.changed.items():
-        entry, texts = _chunk_document(doc, settings, embedder)
+        entry, texts = chunk_document(doc, settings, embedder)
         files[source] = entry
         for record in entry.chunks:
             fresh[record.id] = (record, texts[record.id])
@@ -261,9 +246,10 @@ def _build(
     stale = sorted(old_ids - keep_ids)
     new = [fresh[i] for i in sorted(fresh) if i not in old_ids]
 
-    store, vectors_info = _open_store(gen, prev_gen, prev, compatible, settings)
+    store, vectors_info = open_store(gen, prev_gen, prev, compatible, settings)
     try:
-        by_hash = _reusable_vectors(store, prev, compatible, prev_gen, settings, embedder, new)
+        same = prev is not None and _same_embedding(prev, settings, embedder)
+        by_hash = reusable_vectors(store, prev, compatible, prev_gen, settings, same, new)
         missing = {record.hash: text for record, text in new if record.hash not in by_hash}
         if cache is not None and missing:
             by_hash.update(cache.get(sorted(missing)))
@@ -274,14 +260,15 @@ def _build(
         vectors = embedder.encode(
             to_embed, progress=(lambda d, t: progress("embedding", d, t)) if progress else None
         )
-        computed = {_hash(text): vec for text, vec in zip(to_embed, vectors, strict=True)}
+        computed = {text_hash(text): vec for text, vec in zip(to_embed, vectors, strict=True)}
         if cache is not None and computed:
             cache.put(computed)
         by_hash.update(computed)
         log.info("phase writing: %d new and %d stale chunks", len(new), len(stale))
         if stale:
             store.delete(stale)
-        _add(store, new, by_hash, files, scan.changed, progress)
+        writing = (lambda d, t: progress("writing", d, t)) if progress else None
+        add_chunks(store, new, by_hash, files, scan.changed, writing)
     finally:
         store.close()
 
@@ -322,87 +309,6 @@ def _prepare_queries(embedder: Embedder) -> None:
         export()
 
 
-def _chunk_document(
-    doc: CleanDocument, settings: Settings, embedder: Embedder
-) -> tuple[FileEntry, dict[str, str]]:
-    chunks = chunk_text(
-        doc.text,
-        chunk_size=settings.chunk_size,
-        chunk_overlap=settings.chunk_overlap,
-        count_tokens=embedder.count_tokens,
-        markup_headings=doc.kind not in PARSED_MARKUP,
-    )
-    dense = embedder.head(
-        [dense_text(doc.title, c.heading, c.text, settings) for c in chunks],
-        settings.embed_tokens,
-    )
-    records: list[ChunkRecord] = []
-    texts: dict[str, str] = {}
-    for chunk, text in zip(chunks, dense, strict=True):
-        chunk_id = _hash(f"{doc.source}\0{chunk.start}\0{chunk.text}")
-        records.append(
-            ChunkRecord(chunk_id, doc.source, chunk.start, chunk.end, chunk.heading, _hash(text))
-        )
-        texts[chunk_id] = text
-    entry = FileEntry(
-        sha256=doc.sha256,
-        size=doc.size,
-        mtime_ns=doc.mtime_ns,
-        kind=doc.kind,
-        title=doc.title,
-        doc=hashlib.sha256(doc.text.encode()).hexdigest()[:24],
-        ingested=now_iso(),
-        metadata=doc.metadata,
-        pages=doc.pages,
-        chunks=records,
-        locations=doc.locations,
-    )
-    return entry, texts
-
-
-def keyword_text(title: str, heading: str, text: str) -> str:
-    """The text that is keyword-indexed for a chunk, and that :func:`dense_text` thins out.
-
-    A chunk deep inside a document rarely repeats what the document is about; prefixing the
-    title and section heading (when the chunk does not start with them) restores that.
-    """
-    head = text[:200]
-    context = [part for part in dict.fromkeys((title, heading)) if part and part not in head]
-    return "\n".join([*context, text])
-
-
-def dense_text(title: str, heading: str, text: str, settings: Settings) -> str:
-    """What the dense vector of a chunk is computed from, before its head is taken.
-
-    ``embed_words`` thins the text out: a mean-pooled sentence vector depends mostly on the
-    words that carry content, so punctuation, symbols, repeats and stopwords (the keyword
-    index's list) can go, and a token budget then covers more of the chunk.
-    """
-    full = keyword_text(title, heading, text) if settings.embed_context else text
-    mode = settings.embed_words
-    if mode == "all":
-        return full
-    words = _WORD.findall(full)
-    if mode == "words":
-        return " ".join(words)
-    stop = STOP_WORDS if mode == "content" else frozenset()
-    seen: set[str] = set()
-    kept = []
-    for word in words:
-        key = word.lower()
-        if key not in stop and key not in seen:
-            seen.add(key)
-            kept.append(word)
-    return " ".join(kept)
-
-
-_WORD = re.compile(r"\w+(?:['.\-]\w+)*")
-
-
-def _hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
 def _keyword_texts(
     files: dict[str, FileEntry], changed: dict[str, CleanDocument], docs_dir: Path
 ) -> list[str]:
@@ -418,119 +324,6 @@ def _keyword_texts(
     return texts
 
 
-def _open_store(
-    gen: Path, prev_gen: Path | None, prev: Manifest | None, compatible: bool, settings: Settings
-) -> tuple[ChromaVectors, dict[str, Any]]:
-    """A store for ``gen``: a clone of the previous one when extending it, else empty."""
-    token = settings.chroma_secret
-    if settings.chroma_url:
-        name = server_collection(settings, gen)
-        store = ChromaVectors.server(settings.chroma_url, name, token=token, create=True)
-        if compatible and prev is not None:
-            old = ChromaVectors.server(
-                settings.chroma_url, prev.vectors["collection"], token=token, create=False
-            )
-            try:
-                old.copy_to(store)
-            finally:
-                old.close()
-        return store, {"kind": "server", "url": settings.chroma_url, "collection": name}
-    if compatible and prev_gen is not None:
-        copy_store(prev_gen / "chroma", gen / "chroma")
-    return ChromaVectors.embedded(gen / "chroma", create=True), {"kind": "embedded"}
-
-
-def _reusable_vectors(
-    store: ChromaVectors,
-    prev: Manifest | None,
-    compatible: bool,
-    prev_gen: Path | None,
-    settings: Settings,
-    embedder: Embedder,
-    new: list[tuple[ChunkRecord, str]],
-) -> dict[str, Any]:
-    """Vectors of the previous generation whose embedded text reappears in ``new``."""
-    if prev is None or prev_gen is None:
-        return {}
-    if {k: prev.embedding.get(k) for k in ("model", "dtype")} != _embedding_id(settings, embedder):
-        return {}
-    wanted = {record.hash for record, _ in new}
-    old_by_hash: dict[str, str] = {}
-    for entry in prev.files.values():
-        for chunk in entry.chunks:
-            if chunk.hash in wanted:
-                old_by_hash.setdefault(chunk.hash, chunk.id)
-    if not old_by_hash:
-        return {}
-    source = store
-    if not compatible:  # the new store is empty: read from the previous generation's store
-        try:
-            token = settings.chroma_secret
-            if prev.vectors.get("kind") == "server":
-                if not settings.chroma_url:
-                    return {}
-                source = ChromaVectors.server(
-                    settings.chroma_url, prev.vectors["collection"], token=token, create=False
-                )
-            elif settings.chroma_url:
-                return {}
-            else:
-                source = ChromaVectors.embedded(prev_gen / "chroma", create=False)
-        except RagError:
-            return {}
-    try:
-        found = source.vectors(sorted(set(old_by_hash.values())))
-    except IndexDamagedError as exc:
-        if source is store:
-            raise
-        log.warning("not reusing vectors of the previous, damaged store: %s", exc)
-        found = {}
-    finally:
-        if source is not store:
-            source.close()
-    return {h: found[i] for h, i in old_by_hash.items() if i in found}
-
-
-def _add(
-    store: ChromaVectors,
-    new: list[tuple[ChunkRecord, str]],
-    by_hash: dict[str, Any],
-    files: dict[str, FileEntry],
-    changed: dict[str, CleanDocument],
-    progress: Progress | None,
-) -> None:
-    import numpy as np
-
-    if not new:
-        return
-    ids, vectors, documents, metadatas = [], [], [], []
-    for record, _ in new:
-        doc = changed[record.source]
-        entry = files[record.source]
-        ids.append(record.id)
-        vectors.append(by_hash[record.hash])
-        documents.append(doc.text[record.start : record.end])
-        meta: dict[str, Any] = {
-            "source": record.source,
-            "start": record.start,
-            "end": record.end,
-            "title": entry.title,
-            "heading": record.heading,
-        }
-        page = doc.page_at(record.start)
-        if page is not None:
-            meta["page"] = page
-        if location := doc.location_at(record.start):
-            meta["location"] = location
-        metadatas.append(meta)
-    step = max(store.max_batch, 1)
-    for lo in range(0, len(ids), step):
-        hi = lo + step
-        store.add(ids[lo:hi], np.stack(vectors[lo:hi]), documents[lo:hi], metadatas[lo:hi])
-        if progress:
-            progress("writing", min(hi, len(ids)), len(ids))
-
-
 def _link_or_copy(src: Path, dst: Path) -> None:
     if dst.exists():
         return
@@ -538,24 +331,3 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         os.link(src, dst)
     except OSError:
         shutil.copy2(src, dst)
-
-
-def server_collection(settings: Settings, gen: Path) -> str:
-    """The Chroma server collection of a generation: collections never share one."""
-    if settings.collection == "default":
-        return f"rag-{gen.name}"
-    return f"rag-{settings.collection}-{gen.name}"
-
-
-def _discard(gen: Path, settings: Settings, token: str | None) -> None:
-    """Remove a generation that was never published (its server collection too)."""
-    if settings.chroma_url:
-        try:
-            store = ChromaVectors.server(
-                settings.chroma_url, server_collection(settings, gen), token=token, create=False
-            )
-            store.drop()
-            store.close()
-        except Exception:
-            log.debug("could not drop the collection of %s", gen.name, exc_info=True)
-    shutil.rmtree(gen, ignore_errors=True)

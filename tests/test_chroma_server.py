@@ -178,7 +178,7 @@ def test_two_collections_share_one_server_and_answer_only_from_their_own(
     tmp_path: Path, server: ChromaServer, embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two named collections on one server: separate server collections, no crossed answers."""
-    from rag.ingest import server_collection
+    from rag.genstore import server_collection
 
     monkeypatch.chdir(tmp_path)  # collections/NAME/... are relative to the working directory
     facts = {

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from rag import QA, Settings
-from rag.ingest import server_collection
+from rag.genstore import server_collection
 from tests.clirun import rag
 
 
