@@ -22,9 +22,9 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from rag.analysis import analyze
-from rag.citations import stems_match
 from rag.errors import RagError
 from rag.prompts import rewrite_messages
+from rag.support import stems_match
 
 log = logging.getLogger(__name__)
 

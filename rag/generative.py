@@ -6,7 +6,7 @@ Three guards stand around the model:
   the calibrated threshold the model is not called and the answer is an abstention, exactly as
   in extractive mode (so switching answerers does not change *when* the system answers);
 - **in the prompt**: passages travel as numbered, delimited data (:mod:`rag.prompts`);
-- **after**: :class:`~rag.citations.CitationChecker` strips unsafe markup, drops invalid
+- **after**: :class:`~rag.support.CitationChecker` strips unsafe markup, drops invalid
   markers, finds the supporting sentence for each citation and flags unsupported answers.
 """
 
@@ -20,10 +20,11 @@ from contextlib import AbstractContextManager, nullcontext
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 
-from rag.citations import MIN_SUPPORT, CitationChecker, StreamCleaner, iter_text, urls_in
+from rag.citations import StreamCleaner, iter_text, urls_in
 from rag.embeddings import Embedder
 from rag.extractive import ExtractiveAnswerer
 from rag.prompts import answer_messages
+from rag.support import MIN_SUPPORT, CitationChecker
 from rag.types import ABSTAIN_TEXT, Answer
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class GenerativeAnswerer:
         embedder, idf, doc_text: for the citation checker.
         name: reported as ``Answer.answerer`` (the ``RAG_LLM`` value).
         guard: wraps each model call, turning provider errors into ``BackendError``.
-        min_support: see :class:`~rag.citations.CitationChecker`.
+        min_support: see :class:`~rag.support.CitationChecker`.
     """
 
     def __init__(

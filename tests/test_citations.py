@@ -13,15 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.documents import Document
 
-from rag.citations import (
-    CitationChecker,
-    StreamCleaner,
-    claims,
-    is_refusal,
-    renumber,
-    sanitize,
-)
+from rag.citations import StreamCleaner, is_refusal, renumber, sanitize
 from rag.sentences import sentence_spans
+from rag.support import CitationChecker, claims
 from rag.types import ABSTAIN_TEXT
 
 DOC = (
