@@ -47,24 +47,7 @@ class Catalog:
 
     def names(self) -> list[str]:
         """Every collection on disk: the started one first, then the default, then A-Z."""
-        s = self.settings
-        found: set[str] = set()
-        default = s.for_collection(DEFAULT)
-        if s.collection == DEFAULT or default.corpus_dir.is_dir() or default.index_dir.is_dir():
-            found.add(DEFAULT)
-        try:
-            children = list(s.collections_dir.iterdir())
-        except OSError:  # no collections folder yet: only the default (and the started one)
-            children = []
-        for child in children:
-            if (child / "corpus").is_dir() or (child / "index").is_dir():
-                try:
-                    found.add(s.for_collection(child.name).collection)
-                except ValidationError:  # a folder whose name cannot be a collection
-                    log.debug("ignoring %s: not a collection name", child)
-        rest = sorted(found - {s.collection, DEFAULT}, key=str.lower)
-        head = [s.collection] + ([DEFAULT] if s.collection != DEFAULT and DEFAULT in found else [])
-        return head + rest
+        return collection_names(self.settings)
 
     def get(self, name: str | None) -> QA:
         """The ``QA`` of an existing collection (``None`` or ``""``: the started one).
@@ -125,3 +108,29 @@ class Catalog:
         with self._lock:
             for qa in self._qas.values():
                 qa.close()
+
+
+def collection_names(settings: Settings) -> list[str]:
+    """The collections on disk beside ``settings``: its own first, then the default, then A-Z.
+
+    A collection exists when its folder under ``settings.collections_dir`` holds ``corpus/``
+    or ``index/``; the default when its folders exist (or it is the one ``settings`` names).
+    """
+    s = settings
+    found: set[str] = set()
+    default = s.for_collection(DEFAULT)
+    if s.collection == DEFAULT or default.corpus_dir.is_dir() or default.index_dir.is_dir():
+        found.add(DEFAULT)
+    try:
+        children = list(s.collections_dir.iterdir())
+    except OSError:  # no collections folder yet: only the default (and the started one)
+        children = []
+    for child in children:
+        if (child / "corpus").is_dir() or (child / "index").is_dir():
+            try:
+                found.add(s.for_collection(child.name).collection)
+            except ValidationError:  # a folder whose name cannot be a collection
+                log.debug("ignoring %s: not a collection name", child)
+    rest = sorted(found - {s.collection, DEFAULT}, key=str.lower)
+    head = [s.collection] + ([DEFAULT] if s.collection != DEFAULT and DEFAULT in found else [])
+    return head + rest

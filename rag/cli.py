@@ -310,6 +310,26 @@ def documents_command(corpus_dir: Path | None, index_dir: Path | None, as_json: 
         console.print(f"{escape(d.source)}  [dim]({d.chunks} chunks){escape(title)}[/]")
 
 
+@main.command("collections")
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+def collections_command(as_json: bool) -> None:
+    """List the collections on disk: the names --collection takes."""
+    from rag.catalog import collection_names
+
+    settings = settings_from()
+    rows = []
+    for name in collection_names(settings):
+        s = settings.for_collection(name)
+        indexed = (s.index_dir / "CURRENT").is_file()
+        rows.append({"name": name, "corpus_dir": str(s.corpus_dir), "indexed": indexed})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for row in rows:
+        state = "" if row["indexed"] else "  [dim](not indexed yet)[/]"
+        console.print(f"{escape(row['name'])}  [dim]{escape(row['corpus_dir'])}[/]{state}")
+
+
 @main.command("eval")
 @click.argument("arguments", nargs=-1, metavar="[QUESTIONS]")
 @corpus_options

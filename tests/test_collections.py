@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,9 @@ def test_cli_collection_flag(two_collections: Path) -> None:
     assert "eleven hours" in done.stdout and "manuals.txt" in done.stdout
     bad = cli("ask", "x?", "--collection", "../etc")
     assert bad.returncode == 2 and "invalid collection name" in bad.stderr
+    listed = json.loads(cli("collections", "--json").stdout)  # hr has no index yet
+    assert listed == [
+        {"name": "default", "corpus_dir": "corpus", "indexed": False},
+        {"name": "hr", "corpus_dir": "collections/hr/corpus", "indexed": False},
+        {"name": "manuals", "corpus_dir": "collections/manuals/corpus", "indexed": True},
+    ]
