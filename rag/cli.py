@@ -18,17 +18,13 @@ from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
 
 from rag.errors import RagError
 from rag.settings import Settings
-from rag.types import Answer, IngestSummary
+from rag.terminal import console, errors, print_answer, print_summary, progress_bars
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-console = Console()
-errors = Console(stderr=True)
 
 
 def settings_from(**overrides: Any) -> Settings:
@@ -134,13 +130,13 @@ def ingest_command(
 
     with user_errors():
         qa = QA(settings_from(corpus_dir=corpus_dir, index_dir=index_dir))
-        with _progress(enabled=not as_json) as progress:
+        with progress_bars(enabled=not as_json) as progress:
             summary = qa.ingest(rebuild=rebuild, progress=progress)
         qa.close()
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
     else:
-        _print_summary(summary)
+        print_summary(summary)
 
 
 @main.command("ask")
@@ -396,7 +392,7 @@ def eval_command(
         if grid_specs:
             grid = ev.parse_grid([*grid_specs, *extra])
             loaded = ev.load_questions(source)
-            with _progress(enabled=True) as progress:
+            with progress_bars(enabled=True) as progress:
                 result = ev.run_grid(loaded, settings, grid, rank_by=rank_by, progress=progress)
             console.print(rp.grid_table(result))
             out.mkdir(parents=True, exist_ok=True)
@@ -404,7 +400,7 @@ def eval_command(
             console.print(f"Wrote {out / 'grid.json'}")
             return
         previous = ev.load_report(baseline) if baseline else None
-        with _progress(enabled=True) as progress:
+        with progress_bars(enabled=True) as progress:
             report = ev.evaluate(source, settings, calibrate_threshold=calibrate, progress=progress)
         comparison = ev.compare(report, previous, baseline_file=str(baseline)) if previous else None
         paths = rp.write_reports(report, out, comparison)
@@ -416,66 +412,6 @@ def eval_command(
         errors.print(f"[bold red]fail-under:[/] {escape(failure)}")
     if failures:
         sys.exit(3)
-
-
-def print_answer(answer: Answer) -> None:
-    """Human output: the answer, then each numbered source with its quote."""
-    console.print(escape(answer.text), style="bold" if not answer.abstained else "yellow")
-    if answer.abstained:
-        if answer.passages:
-            console.print("\nClosest passages (related, but not an answer):", style="dim")
-            for p in answer.passages[:3]:
-                console.print(f"  - {escape(p.source)} [{p.start}:{p.end}]", style="dim")
-        return
-    if not answer.supported:
-        console.print(
-            "(not supported by the documents: no passage says this; check the sources)",
-            style="yellow",
-        )
-    console.print()
-    for c in answer.citations:
-        place = c.location or (f"page {c.page}" if c.page else "")
-        where = c.source + (f", {place}" if place else "") + f" [{c.start}:{c.end}]"
-        console.print(f"[bold cyan][{c.n}][/] {escape(where)}")
-        console.print(f"    \u201c{escape(c.quote)}\u201d", style="italic")
-
-
-def _print_summary(summary: IngestSummary) -> None:
-    state = "updated" if summary.changed else "already up to date"
-    console.print(
-        f"Index {state}: {len(summary.added)} added, {len(summary.updated)} updated, "
-        f"{len(summary.removed)} removed, {len(summary.unchanged)} unchanged, "
-        f"{len(summary.skipped)} skipped; {summary.chunks} chunks "
-        f"({summary.written} written, {summary.deleted} deleted, {summary.embedded} embedded) "
-        f"in {summary.seconds:.1f} s"
-    )
-    for skipped in summary.skipped:
-        console.print(f"  skipped {escape(skipped.path)}: {escape(skipped.reason)}", style="yellow")
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
-    if not enabled:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    tasks: dict[str, Any] = {}
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=errors,
-        transient=True,
-    ) as bar:
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage.capitalize(), total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
 
 
 if __name__ == "__main__":  # pragma: no cover
