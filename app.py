@@ -296,11 +296,12 @@ def create_app(qa: QA | Catalog) -> gr.Blocks:
             )
 
         follow(demo.load(on.collection_choices, collection, collection, **quiet))
-        follow(collection.input(on.switch_collection, collection, clear_outputs, **private))
+        switched = [*clear_outputs, collection]
+        follow(collection.input(on.switch_collection, [collection, session], switched, **private))
         created = create_button.click(  # a value set by a handler fires no .input: chained
             on.create_collection, new_collection, [collection, new_collection, status], **private
         )
-        follow(created.then(on.switch_collection, collection, clear_outputs, **private))
+        follow(created.then(on.switch_collection, [collection, session], switched, **private))
 
         gr.api(on.ask, api_name="ask", **answering)
         gr.api(on.chat, api_name="chat", **answering)

@@ -13,7 +13,7 @@ from gradio_client.exceptions import AppError
 
 from rag.catalog import Catalog, CollectionError
 from tests.conftest import SEED
-from tests.uiserver import Tab, serve
+from tests.uiserver import Tab, app, serve
 
 KABUL = "When did the Taliban seize Kabul?"
 KETTLE = "Who designed the Aurora kettle?"
@@ -121,3 +121,14 @@ def test_the_browser_switches_collection_and_each_keeps_its_own(two, browser, tm
     tab.wait_listed(KABUL)
     assert KETTLE not in tab.history()
     tab.close()
+
+
+def test_a_name_typed_into_the_picker_that_is_no_collection_puts_it_back(two):
+    on = app.Handlers(two.qa)
+    state = app.ChatSession(collection="manuals")
+    with pytest.warns(UserWarning, match="no collection named"):  # gr.Warning, outside a server
+        *kept, picker = on.switch_collection("nope", state)
+    assert all(update == {"__type__": "update"} for update in kept)  # the chat stays as it was
+    assert picker == {"__type__": "update", "value": "manuals"}
+    chat, fresh, *_, picker = on.switch_collection("manuals", app.ChatSession())
+    assert chat == [] and fresh.collection == "manuals" and picker == {"__type__": "update"}

@@ -131,12 +131,17 @@ class ChatHandlers(Backend):
         fresh = ChatSession(collection=chat_session(state).collection)
         return [], fresh, sources_html(fresh), *show_sources()
 
-    def switch_collection(self, collection: str | None) -> tuple[Any, ...]:
-        """Another collection: a new chat there (the lists follow in chained steps)."""
+    def switch_collection(self, collection: str | None, state: Session) -> tuple[Any, ...]:
+        """Another collection: a new chat there (the lists follow in chained steps).
+
+        Returns the chat, the session, the sources panel, the two right-hand columns and the
+        picker: a name that is no collection (typed into the picker) puts it back.
+        """
         try:
             self.qa_for(collection)
         except RagError as exc:
             gr.Warning(escape(str(exc)))
-            return (gr.skip(),) * 5
+            current = chat_session(state).collection or self.settings.collection
+            return (*(gr.skip(),) * 5, gr.update(value=current))
         fresh = ChatSession(collection=str(collection or ""))  # the old chat stays saved
-        return [], fresh, sources_html(fresh), *show_sources()
+        return [], fresh, sources_html(fresh), *show_sources(), gr.skip()
