@@ -7,13 +7,16 @@ the picker, and a collection made in the browser takes uploads through ``/add_do
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from rag.catalog import Catalog, CollectionError
 from tests.conftest import SEED
-from tests.uiserver import Tab, app, serve
+from tests.uiserver import ROOT, Tab, app, serve
 
 KABUL = "When did the Taliban seize Kabul?"
 KETTLE = "Who designed the Aurora kettle?"
@@ -93,6 +96,10 @@ def test_the_browser_switches_collection_and_each_keeps_its_own(two, browser, tm
     assert "kettle.txt" in p.locator("#rag-sources .rag-source").first.inner_text()
     tab.wait_listed(KETTLE)
     assert KABUL not in tab.history()
+    shot = tmp_path / "collections.png"
+    p.screenshot(path=str(shot))
+    if os.environ.get("RAG_DOCS_SCREENSHOTS"):
+        shutil.copyfile(shot, ROOT / "docs" / "collections.png")
 
     p.get_by_role("tab", name="Documents").click()
     table = p.locator("#rag-documents")
