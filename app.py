@@ -301,7 +301,7 @@ def create_app(qa: QA | Catalog) -> gr.Blocks:
         created = create_button.click(  # a value set by a handler fires no .input: chained
             on.create_collection, new_collection, [collection, new_collection, status], **private
         )
-        follow(created.then(on.switch_collection, [collection, session], switched, **private))
+        follow(created.success(on.switch_collection, [collection, session], switched, **private))
 
         gr.api(on.ask, api_name="ask", **answering)
         gr.api(on.chat, api_name="chat", **answering)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 
+import gradio as gr
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
@@ -139,3 +140,14 @@ def test_a_name_typed_into_the_picker_that_is_no_collection_puts_it_back(two):
     assert picker == {"__type__": "update", "value": "manuals"}
     chat, fresh, *_, picker = on.switch_collection("manuals", app.ChatSession())
     assert chat == [] and fresh.collection == "manuals" and picker == {"__type__": "update"}
+
+
+def test_creating_a_collection_refuses_bad_names_before_anything_switches(two, tmp_path):
+    on = app.Handlers(two.qa)
+    for bad, reason in [("../x", "invalid collection name"), ("manuals", "already exists")]:
+        with pytest.raises(gr.Error, match=reason):  # .success: the switch after it won't run
+            on.create_collection(bad)
+    picker, box, message = on.create_collection(" hr ")
+    assert picker.value == "hr" and [c[0] for c in picker.choices] == ["default", "hr", "manuals"]
+    assert box == "" and "Created the collection" in message
+    assert (tmp_path / "collections" / "hr" / "corpus").is_dir()

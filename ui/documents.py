@@ -25,13 +25,17 @@ class DocumentHandlers(Backend):
         return gr.Dropdown(choices=names, value=value)
 
     def create_collection(self, name: str | None) -> tuple[Any, Any, str]:
-        """Make an empty collection and switch the picker to it (its change event follows)."""
+        """Make an empty collection and switch the picker to it.
+
+        Raises:
+            gr.Error: the name is invalid or taken; the switch that follows on success
+                (``.success``) does not run, so the chat stays as it was.
+        """
         name = str(name or "").strip()
         try:
             self.catalog.create(name)
         except RagError as exc:
-            gr.Warning(escape(str(exc)))
-            return gr.skip(), gr.skip(), gr.skip()
+            raise gr.Error(escape(str(exc)), print_exception=False) from None
         choices = gr.Dropdown(choices=self.catalog.names(), value=name)
         message = f"Created the collection **{markdown_literal(name)}**: add documents to it."
         return choices, "", message
