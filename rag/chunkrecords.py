@@ -15,8 +15,8 @@ from rag.analysis import STOP_WORDS
 from rag.chunking import chunk_text
 from rag.cleaning import CleanDocument
 from rag.embeddings import Embedder
-from rag.index import ChunkRecord, FileEntry, now_iso
 from rag.loaders import PARSED_MARKUP
+from rag.manifest import ChunkRecord, FileEntry, now_iso
 from rag.settings import Settings
 
 

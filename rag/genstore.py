@@ -16,7 +16,7 @@ from typing import Any
 
 from rag.cleaning import CleanDocument
 from rag.errors import IndexDamagedError, RagError
-from rag.index import ChunkRecord, FileEntry, Manifest
+from rag.manifest import ChunkRecord, FileEntry, Manifest
 from rag.settings import Settings
 from rag.vectors import ChromaVectors, copy_store
 

@@ -24,9 +24,10 @@ from rag.cleaning import CleanDocument, clean
 from rag.embeddings import Embedder
 from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError
 from rag.genstore import add_chunks, discard, open_store, reusable_vectors, store_readable
-from rag.index import ChunkRecord, FileEntry, IndexDir, Manifest, check_inventory, now_iso
+from rag.index import IndexDir, check_inventory
 from rag.keyword import KeywordIndex
 from rag.loaders import KINDS, READING, SkipFile, discover, file_digest, load
+from rag.manifest import ChunkRecord, FileEntry, Manifest, now_iso
 from rag.settings import Settings
 from rag.types import IngestSummary, SkippedFile
 from rag.vectorcache import VectorCache

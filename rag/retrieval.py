@@ -26,8 +26,9 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
 from rag.embeddings import Embedder
-from rag.index import ChunkRecord, IndexReader
+from rag.index import IndexReader
 from rag.locations import page_at, within
+from rag.manifest import ChunkRecord
 from rag.types import Passage
 
 #: RRF's damping constant: larger values flatten the difference between ranks.

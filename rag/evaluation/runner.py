@@ -22,7 +22,8 @@ from rag.embeddings import Embedder
 from rag.errors import QuestionError
 from rag.evaluation.calibration import Calibration, calibrate
 from rag.evaluation.questions import Question, QuestionFileError, load_questions
-from rag.index import IndexDir, now_iso
+from rag.index import IndexDir
+from rag.manifest import now_iso
 from rag.qa import QA, validate_question
 from rag.retrieval import Fusion, HybridRetriever, to_passage
 from rag.settings import Settings
