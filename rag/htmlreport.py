@@ -14,7 +14,7 @@ from typing import Any
 
 from rag.evaluation.compare import Comparison
 from rag.evaluation.runner import EvalReport, QuestionResult
-from rag.report import delta_text, fmt, grouped, num_text, outcome_of, pass_fail
+from rag.report import delta_text, flips_text, fmt, grouped, num_text, outcome_of
 
 # -- HTML ----------------------------------------------------------------------------------------
 _CSS = """
@@ -84,9 +84,7 @@ def to_html(report: EvalReport, comparison: Comparison | None = None) -> str:
                 "<th>answer before</th><th>answer now</th></tr>"
             )
             for ch in comparison.changed:
-                flips = ", ".join(
-                    f"{k}: {pass_fail(a)}→{pass_fail(b)}" for k, (a, b) in ch.flipped.items()
-                )
+                flips = flips_text(ch)
                 parts.append(
                     f"<tr><td>{e(ch.id)}</td><td>{e(ch.question)}</td><td>{e(flips)}</td>"
                     f"<td>{e(ch.answer_before)}</td><td>{e(ch.answer_after)}</td></tr>"

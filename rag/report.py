@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from rag.evaluation.compare import Comparison
+from rag.evaluation.compare import Comparison, QuestionChange
 from rag.evaluation.grid import GridResult
 from rag.evaluation.runner import EvalReport, QuestionResult, metric_info
 
@@ -128,9 +128,7 @@ def console_tables(report: EvalReport, comparison: Comparison | None = None) -> 
         for col in ("id", "question", "metric flips", "answer now"):
             changes.add_column(col, overflow="fold")
         for ch in comparison.changed[:50]:
-            flips = ", ".join(
-                f"{k}: {pass_fail(a)}→{pass_fail(b)}" for k, (a, b) in ch.flipped.items()
-            )
+            flips = flips_text(ch)
             changes.add_row(
                 escape(ch.id),
                 escape(ch.question),
@@ -143,6 +141,11 @@ def console_tables(report: EvalReport, comparison: Comparison | None = None) -> 
 
 def pass_fail(value: bool | None) -> str:
     return "-" if value is None else "pass" if value else "fail"
+
+
+def flips_text(changed: QuestionChange) -> str:
+    """What flipped for a changed question: "containment: fail→pass, ..."."""
+    return ", ".join(f"{k}: {pass_fail(a)}→{pass_fail(b)}" for k, (a, b) in changed.flipped.items())
 
 
 _GRID_COLUMNS = (
@@ -231,9 +234,7 @@ def to_markdown(report: EvalReport, comparison: Comparison | None = None) -> str
             lines += ["| id | question | flips | answer before | answer now |", "| --- |" * 5]
             lines[-1] = "| --- | --- | --- | --- | --- |"
             for ch in comparison.changed:
-                flips = ", ".join(
-                    f"{k}: {pass_fail(a)}→{pass_fail(b)}" for k, (a, b) in ch.flipped.items()
-                )
+                flips = flips_text(ch)
                 lines.append(
                     f"| {ch.id} | {_md(ch.question)} | {flips} | {_md(ch.answer_before)} "
                     f"| {_md(ch.answer_after)} |"
