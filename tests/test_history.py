@@ -11,6 +11,7 @@ import pytest
 
 from rag.errors import RagError
 from rag.history import (
+    Conversation,
     ConversationNotFound,
     HistoryStore,
     HistoryUnavailable,
@@ -326,13 +327,20 @@ def test_malformed_database_is_damaged(tmp_path: Path) -> None:
     assert caught.value.reason == "damaged"
 
 
+def saved_conversation(path: Path, store: HistoryStore | None = None) -> Conversation:
+    """Ann's one-turn conversation, written to ``path`` (by ``store``, left open, if given)."""
+    writer = store or HistoryStore(path)
+    conversation = writer.create("ann")
+    writer.add_turn(conversation.id, "ann", "What is the border called?", border_answer())
+    if store is None:
+        writer.close()
+    return conversation
+
+
 def test_read_only_database_reads_but_saves_in_memory(tmp_path: Path) -> None:
     """Simulated with SQLite's ``mode=ro``: tests run as root, where chmod stops nothing."""
     path = tmp_path / "history.sqlite3"
-    writable = HistoryStore(path)
-    old = writable.create("ann")
-    writable.add_turn(old.id, "ann", "What is the border called?", border_answer())
-    writable.close()
+    old = saved_conversation(path)
 
     store = HistoryStore(path, read_only=True)
     assert store.get(old.id, "ann").turns[0].answer == border_answer()
@@ -350,10 +358,7 @@ def test_read_only_database_reads_but_saves_in_memory(tmp_path: Path) -> None:
 
 def test_locked_database_still_answers(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
-    writable = HistoryStore(path)
-    old = writable.create("ann")
-    writable.add_turn(old.id, "ann", "What is the border called?", border_answer())
-    writable.close()
+    old = saved_conversation(path)
 
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # another process in the middle of writing
@@ -413,8 +418,7 @@ def test_wal_history_on_a_read_only_disk_still_lists_and_opens(
     """
     path = tmp_path / "history.sqlite3"
     writable = HistoryStore(path)
-    old = writable.create("ann")
-    writable.add_turn(old.id, "ann", "What is the border called?", border_answer())
+    old = saved_conversation(path, writable)
     writable.add_turn(old.id, "ann", "And where does trade cross?", trade_answer())
     newer = writable.create("ann", "Nothing found")
     writable.add_turn(newer.id, "ann", "Who won?", abstained())

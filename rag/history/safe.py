@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins
 import logging
 import secrets
-import sqlite3
 import threading
 from dataclasses import replace
 from typing import Any
@@ -20,7 +19,7 @@ from rag.history.records import (
     now,
     short_title,
 )
-from rag.history.store import HistoryStore, unavailable
+from rag.history.store import HistoryStore
 from rag.types import Answer
 
 log = logging.getLogger("rag.history")
@@ -116,13 +115,15 @@ class SafeHistory:
     def list(self, owner: str) -> builtins.list[Conversation]:
         with self._lock:
             try:
-                stored = self._ok(self._store().list(owner))
-                if self._store().mode in ("ro", "immutable") and not self._store().read_only:
+                store = self._store()
+                stored = self._ok(store.list(owner))
+                if store.mode in ("ro", "immutable") and not store.read_only:
                     # it reads, but nothing new will be saved: say so before the first answer
                     self._failed(
-                        unavailable(
-                            self._store().path,
-                            sqlite3.OperationalError("the disk or folder is read-only"),
+                        HistoryUnavailable(
+                            f"the history database {store.path} is read-only",
+                            reason="read-only",
+                            detail="the disk or folder does not allow writing",
                         )
                     )
             except HistoryUnavailable as error:
