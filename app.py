@@ -262,9 +262,13 @@ def create_app(qa: QA | Catalog) -> gr.Blocks:
             [session, *history_outputs],
             **private,
         )
-        exports = [history_pick, collection]
-        export_md_button.click(on.export_markdown, exports, [exported, preview], **private)
-        export_json_button.click(on.export_json, exports, [exported, preview], **private)
+        for button, kind in ((export_md_button, "md"), (export_json_button, "json")):
+            button.click(
+                on.export_conversation,
+                [history_pick, gr.State(kind), collection],
+                [exported, preview],
+                **private,
+            )
 
         # -- documents events: one ingest at a time ---------------------------------------------
         one_ingest = {"concurrency_limit": 1, "concurrency_id": "ingest"}

@@ -149,12 +149,13 @@ def test_answers_are_saved_per_user_and_reopen_with_their_cards(handlers):
     assert picked["value"] == ann.conversation_id
     on.rename_conversation(ann.conversation_id, "Kabul and Ghani", request=FakeRequest("ann"))
     assert history_of(on, "ann")[0][0][0] == "Kabul and Ghani"
-    exported, _ = on.export_json(ann.conversation_id, request=FakeRequest("ann"))
+    exported, _ = on.export_conversation(ann.conversation_id, "json", request=FakeRequest("ann"))
     assert exported.value["orig_name"] == "kabul-and-ghani.json"
     saved = conversation_from_json(Path(exported.value["path"]).read_text(encoding="utf-8"))
     assert [t.question for t in saved.turns] == [KABUL, GHANI]
     assert saved.turns[0].answer.citations[0].source == SEED
-    markdown, preview = on.export_markdown(ann.conversation_id, request=FakeRequest("ann"))
+    ann_request = FakeRequest("ann")
+    markdown, preview = on.export_conversation(ann.conversation_id, "md", request=ann_request)
     text = Path(markdown.value["path"]).read_text(encoding="utf-8")
     assert text.startswith("# Kabul and Ghani") and "[^1-1]:" in text
     assert (

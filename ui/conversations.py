@@ -160,22 +160,6 @@ class HistoryHandlers(Backend):
         path.write_text(text, encoding="utf-8")
         return gr.File(value=str(path), visible=True), gr.Markdown(markdown, visible=True)
 
-    def export_markdown(
-        self,
-        conversation_id: str | None,
-        collection: str | None = None,
-        request: gr.Request = None,  # type: ignore[assignment]
-    ) -> tuple[Any, Any]:
-        return self.export_conversation(conversation_id, "md", collection, request)
-
-    def export_json(
-        self,
-        conversation_id: str | None,
-        collection: str | None = None,
-        request: gr.Request = None,  # type: ignore[assignment]
-    ) -> tuple[Any, Any]:
-        return self.export_conversation(conversation_id, "json", collection, request)
-
     @staticmethod
     def _picked(conversation_id: str | None) -> str:
         if not conversation_id or not isinstance(conversation_id, str):
