@@ -85,11 +85,6 @@ class Backend:
             self._histories[self.settings.collection] = history
         self._lock = threading.Lock()
 
-    @property
-    def qa(self) -> QA:
-        """The collection the server started with."""
-        return self.catalog.base
-
     def qa_for(self, collection: str | None) -> QA:
         """The ``QA`` of a collection (raises ``CollectionError`` for an unknown one)."""
         return self.catalog.get(collection)
@@ -102,11 +97,6 @@ class Backend:
                 settings = self.qa_for(name).settings
                 self._histories[name] = SafeHistory(HistoryStore(settings.history_file))
             return self._histories[name]
-
-    @property
-    def history(self) -> SafeHistory:
-        """The started collection's conversations."""
-        return self.history_for(None)
 
     def save_turn(
         self,
