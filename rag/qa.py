@@ -59,7 +59,8 @@ class QA:
     Thread-safe: the web UI answers several sessions at once with one ``QA``.
 
     ``chat_model`` overrides ``settings.llm`` with a ready LangChain chat model (a model
-    shared between sessions, or a fake one in tests).
+    shared between sessions, or a fake one in tests); ``embedder`` and ``reader_model`` share
+    loaded models between sessions (one server's collections, tests).
     """
 
     def __init__(
