@@ -29,6 +29,10 @@ process, interleaved, on 2 cores shared with other work:
   vector moves by 1.2e-03 between batches here), not an error, but switching would still
   change the vectors of bfloat16 caches under an unchanged fingerprint.
 
+``python -m bench.st_encode --chunks 500 --rounds 6`` repeats the comparison (300 chunks and
+4 rounds at this commit: 48.6 against 52.6 CPU ms per chunk, 22,267 against 24,888 padded
+tokens, max abs diff 1.2e-07).
+
 ``tests/test_embeddings.py`` holds this runtime (and the export) to sentence-transformers'
 vectors within 1e-5.
 """
