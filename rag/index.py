@@ -6,6 +6,7 @@ Layout of ``index/``::
     LOCK               held exclusively by the one running ingest
     settings.json      index-level settings that outlive generations (calibrated threshold)
     gen-<time>-<pid>/  one complete index: manifest.json, chroma/, bm25/, docs/<key>.txt
+    RESUME             made only by tests: lets an ingest stopped by RAG_PAUSE_AT go on
 
 An ingest never edits the live generation: it builds a new one beside it and then swaps the
 pointer, so a crash at any moment leaves the previous index intact and a reader never sees a
@@ -21,7 +22,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +36,8 @@ from rag.vectors import ChromaVectors
 log = logging.getLogger(__name__)
 
 INVENTORY = "INVENTORY.json"
+#: The file a test creates to let an ingest paused by the test seam ``RAG_PAUSE_AT`` go on.
+RESUME = "RESUME"
 _NOT_INVENTORIED = {"READERS", INVENTORY}
 _GEN_PREFIX = "gen-"
 
@@ -101,11 +104,13 @@ class IndexDir:
         gen.mkdir(parents=True)
         return gen
 
-    def publish(self, gen: Path) -> None:
+    def publish(self, gen: Path, step: Callable[[int], None] | None = None) -> None:
         """Make ``gen`` the live generation, atomically and durably.
 
         The generation's file inventory (path and size of every file) is written first, so a
         reader can tell a truncated or missing file before a library trips over it.
+        ``step(1)`` is called once the new pointer is written beside the old one, ``step(2)``
+        once it has replaced it: the points where the ingest's test seam can stop it.
         """
         inventory = {
             path.relative_to(gen).as_posix(): path.stat().st_size
@@ -119,8 +124,12 @@ class IndexDir:
             handle.write(gen.name)
             handle.flush()
             os.fsync(handle.fileno())
+        if step:
+            step(1)
         os.replace(tmp, self.pointer)
         _fsync_dir(self.root)
+        if step:
+            step(2)
 
     def collect_garbage(self, keep: set[Path]) -> list[Path]:
         """Delete generations (and leftovers of killed runs) that no reader holds."""

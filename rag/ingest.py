@@ -24,7 +24,7 @@ from rag.cleaning import CleanDocument, clean
 from rag.embeddings import Embedder
 from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError
 from rag.genstore import add_chunks, discard, open_store, reusable_vectors, store_readable
-from rag.index import IndexDir, check_inventory
+from rag.index import RESUME, IndexDir, check_inventory
 from rag.keyword import KeywordIndex
 from rag.loaders import KINDS, READING, SkipFile, discover, file_digest, load
 from rag.manifest import ChunkRecord, FileEntry, Manifest, now_iso
@@ -36,6 +36,53 @@ log = logging.getLogger(__name__)
 
 #: ``progress(stage, done, total)``; stages are "reading", "embedding" and "writing".
 Progress = Callable[[str, int, int], None]
+
+
+class _Steps:
+    """Where the ingest stands within its phases: reported, and a place to stop on request.
+
+    Progress goes on to the caller's callback. When ``settings.pause_at`` names a point (a
+    test seam, see :class:`~rag.settings.Settings`), reaching it logs "paused at phase ..."
+    and waits, holding the index lock, until the file ``RESUME`` appears in the index folder
+    (it is then removed and the ingest goes on) or the process is killed. A test so kills,
+    or overlaps, the ingest at that exact point on a machine of any speed, instead of
+    guessing from the clock when a phase is under way.
+    """
+
+    def __init__(
+        self, point: tuple[str, int] | None, resume: Path, progress: Progress | None
+    ) -> None:
+        self.point = point
+        self._resume = resume
+        self._progress = progress
+
+    def begin(self, phase: str) -> None:
+        """The phase starts (no unit of its work done yet)."""
+        self.reached(phase, 0)
+
+    def report(self, phase: str, done: int, total: int) -> None:
+        """``done`` of ``total`` units of the phase's work are done; tell the caller."""
+        if self._progress:
+            self._progress(phase, done, total)
+        self.reached(phase, done)
+
+    def reached(self, phase: str, done: int) -> None:
+        """Pause here if the pause point is this phase with at most ``done`` units (once)."""
+        if self.point is None or self.point[0] != phase or done < self.point[1]:
+            return
+        log.warning(
+            "paused at phase %s after %d units of work (RAG_PAUSE_AT=%s:%d, a test seam): "
+            "waiting for %s to appear, or to be killed",
+            phase,
+            done,
+            *self.point,
+            self._resume,
+        )
+        self.point = None  # one pause per ingest: later units of the phase go straight on
+        while not self._resume.exists():
+            time.sleep(0.1)
+        self._resume.unlink(missing_ok=True)
+        log.warning("resumed at phase %s", phase)
 
 
 @dataclass
@@ -66,6 +113,7 @@ def ingest(
         IndexBusyError: another ingest holds the index.
     """
     started = time.perf_counter()
+    steps = _Steps(settings.pause_point, settings.index_dir / RESUME, progress)
     corpus = settings.corpus_dir
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder {corpus} does not exist: create it and add documents")
@@ -75,11 +123,12 @@ def ingest(
         prev_gen, prev = _previous(root)
         compatible = prev is not None and not rebuild and _compatible(prev, settings, embedder)
         log.info("phase reading: scanning %s", corpus)
-        scan = _scan(corpus, prev if compatible else None, settings, progress)
+        steps.begin("reading")
+        scan = _scan(corpus, prev if compatible else None, settings, steps)
         changes = compatible and (scan.changed or set(prev.files) - set(scan.unchanged))
         if changes and not store_readable(prev_gen, prev, settings):  # extend only a healthy store
             prev_gen, prev, compatible = None, None, False
-            scan = _scan(corpus, None, settings, progress)
+            scan = _scan(corpus, None, settings, steps)
         present = set(scan.changed) | set(scan.unchanged)
         removed = sorted(set(prev.files) - present) if prev else []
         if not present:
@@ -110,10 +159,11 @@ def ingest(
             cache = _open_cache(cache_dir or settings.index_dir / "cache", settings, embedder)
             try:
                 counts = _build(
-                    gen, scan, prev_gen, prev, compatible, settings, embedder, cache, progress
+                    gen, scan, prev_gen, prev, compatible, settings, embedder, cache, steps
                 )
                 log.info("phase publishing: %s", gen.name)
-                root.publish(gen)
+                steps.begin("publishing")
+                root.publish(gen, lambda done: steps.reached("publishing", done))
             finally:
                 if cache is not None:
                     cache.prune()
@@ -176,13 +226,12 @@ def _same_embedding(prev: Manifest, settings: Settings, embedder: Embedder) -> b
     )
 
 
-def _scan(
-    corpus: Path, prev: Manifest | None, settings: Settings, progress: Progress | None
-) -> _Scan:
+def _scan(corpus: Path, prev: Manifest | None, settings: Settings, steps: _Steps) -> _Scan:
     files, skipped = discover(corpus)
     scan = _Scan(skipped=skipped)
     root = corpus.resolve()
     max_bytes = int(settings.max_file_mb * 1e6)
+    pdfs = 0  # PDFs handed to the parser so far (the test seam RAG_PAUSE_AT=pdf:N counts them)
     for i, path in enumerate(files, 1):
         source = path.relative_to(root).as_posix()
         entry = prev.files.get(source) if prev else None
@@ -195,7 +244,27 @@ def _scan(
             if entry and entry.sha256 == sha:
                 scan.unchanged.append(source)
                 continue
-            raw = load(path, source, data, sha, timeout=settings.file_timeout, max_bytes=max_bytes)
+            stall = False
+            if KINDS[path.suffix.lower()] == "pdf":
+                stall = steps.point == ("pdf", pdfs)
+                pdfs += 1
+                if stall:
+                    log.warning(
+                        "the parser of %s blocks until the %g s time limit stops it "
+                        "(RAG_PAUSE_AT=pdf:%d, a test seam)",
+                        source,
+                        settings.file_timeout,
+                        pdfs - 1,
+                    )
+            raw = load(
+                path,
+                source,
+                data,
+                sha,
+                timeout=settings.file_timeout,
+                max_bytes=max_bytes,
+                stall=stall,
+            )
             scan.changed[source] = clean(raw)
         except SkipFile as exc:
             scan.skipped.append(SkippedFile(source, str(exc)))
@@ -203,8 +272,7 @@ def _scan(
             scan.skipped.append(SkippedFile(source, "file disappeared while the corpus was read"))
         except (OSError, RecursionError, MemoryError, UnicodeError) as exc:
             scan.skipped.append(SkippedFile(source, f"cannot read ({type(exc).__name__}: {exc})"))
-        if progress:
-            progress("reading", i, len(files))
+        steps.report("reading", i, len(files))
     return scan
 
 
@@ -217,7 +285,7 @@ def _build(
     settings: Settings,
     embedder: Embedder,
     cache: VectorCache | None,
-    progress: Progress | None,
+    steps: _Steps,
 ) -> dict[str, int]:
     """Write a complete generation into ``gen``; the caller publishes it."""
     files: dict[str, FileEntry] = {}
@@ -256,25 +324,27 @@ def _build(
             by_hash.update(cache.get(sorted(missing)))
         to_embed = sorted({text for h, text in missing.items() if h not in by_hash})
         log.info("phase embedding: %d texts", len(to_embed))
-        if progress:
-            progress("embedding", 0, len(to_embed))
-        vectors = embedder.encode(
-            to_embed, progress=(lambda d, t: progress("embedding", d, t)) if progress else None
-        )
+        steps.report("embedding", 0, len(to_embed))
+        vectors = embedder.encode(to_embed, progress=lambda d, t: steps.report("embedding", d, t))
         computed = {text_hash(text): vec for text, vec in zip(to_embed, vectors, strict=True)}
         if cache is not None and computed:
             cache.put(computed)
         by_hash.update(computed)
         log.info("phase writing: %d new and %d stale chunks", len(new), len(stale))
+        steps.begin("writing")
         if stale:
             store.delete(stale)
-        writing = (lambda d, t: progress("writing", d, t)) if progress else None
-        add_chunks(store, new, by_hash, files, scan.changed, writing)
+        add_chunks(
+            store, new, by_hash, files, scan.changed, lambda d, t: steps.report("writing", d, t)
+        )
     finally:
         store.close()
 
     log.info("phase keyword: indexing %d chunks", sum(len(e.chunks) for e in files.values()))
-    KeywordIndex.build(_keyword_texts(files, scan.changed, docs_dir)).save(gen / "bm25")
+    steps.begin("keyword")
+    keyword = KeywordIndex.build(_keyword_texts(files, scan.changed, docs_dir))
+    steps.reached("keyword", 1)
+    keyword.save(gen / "bm25")
     manifest = Manifest(
         embedding={**_embedding_id(settings, embedder), "dim": embedder.dimension},
         chunking=_chunking_id(settings),

@@ -153,17 +153,27 @@ def load(
     *,
     timeout: float | None = None,
     max_bytes: int = _DEFAULT_MAX_BYTES,
+    stall: bool = False,
 ) -> RawDocument:
     """Turn one file's bytes into a :class:`RawDocument`, or raise :class:`SkipFile`.
 
     PDFs are parsed in a separate process when ``timeout`` is given (see :mod:`rag.pdf`).
     ``max_bytes`` bounds what a zip-based format (docx, xlsx, epub, ...) may expand to.
+    ``stall`` is a test seam (``RAG_PAUSE_AT=pdf:N``): that process blocks instead of
+    parsing, a parser that never finishes, so only the time limit can end it.
+
+    Raises:
+        SkipFile: the file yields no text; the message says why.
+        ValueError: ``stall`` for a file that is not a PDF parsed under a time limit (it
+            would block this process for good).
     """
     if not data.strip():
         raise SkipFile("empty file")
     kind = KINDS[path.suffix.lower()]
+    if stall and (kind != "pdf" or not timeout):
+        raise ValueError("stall applies only to a PDF parsed under a time limit")
     stat = path.stat()
-    loaded = _read(kind, data, timeout, max_bytes)
+    loaded = Loaded(*_pdf(data, timeout, stall)) if kind == "pdf" else _read(kind, data, max_bytes)
     return RawDocument(
         source=source,
         kind=kind,
@@ -176,10 +186,8 @@ def load(
     )
 
 
-def _read(kind: str, data: bytes, timeout: float | None, max_bytes: int) -> Loaded:
-    """The format's reader; each returns located parts, a title and metadata."""
-    if kind == "pdf":
-        return Loaded(*_pdf(data, timeout))
+def _read(kind: str, data: bytes, max_bytes: int) -> Loaded:
+    """The reader of a format other than PDF; each returns located parts, a title, metadata."""
     if kind == "docx":
         return formats.load_docx(data, max_bytes)
     if kind == "pptx":
@@ -380,13 +388,14 @@ _HTML_BLOCKS = [
 
 
 def _pdf(
-    data: bytes, timeout: float | None
+    data: bytes, timeout: float | None, stall: bool = False
 ) -> tuple[list[tuple[str, Location]], str, dict[str, str]]:
     """Parse a PDF in a separate interpreter, stopped after ``timeout`` seconds.
 
     Without a timeout it is parsed here, in this process (tests and trusted callers). ``-P``
     keeps the script's own folder off ``sys.path``, where ``rag/types.py`` would shadow the
     standard library's ``types``; the environment (``PYTHONPATH``, site-packages) is the caller's.
+    ``stall`` asks that interpreter to block instead of parsing (see :func:`load`).
     """
     if not timeout:
         try:
@@ -396,7 +405,7 @@ def _pdf(
             raise SkipFile(str(exc)) from None
     try:
         done = subprocess.run(
-            [sys.executable, "-P", pdf_module.__file__],
+            [sys.executable, "-P", pdf_module.__file__, *(["--stall"] if stall else [])],
             input=data,
             capture_output=True,
             timeout=timeout,

@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from typing import Any
 
 Pages = list[tuple[str, int | None]]
@@ -223,8 +224,16 @@ def _tesseract_version() -> str:
 
 
 def main() -> None:
-    """Read a PDF on stdin, write ``{"ok": ..., ...}`` as JSON on stdout."""
+    """Read a PDF on stdin, write ``{"ok": ..., ...}`` as JSON on stdout.
+
+    With ``--stall`` (a test seam, ``RAG_PAUSE_AT=pdf:N``) it reads the PDF and then blocks
+    for good: a parser that never finishes, whatever the machine's speed, so a test of the
+    caller's time limit does not depend on how long a slow file takes today.
+    """
     data = sys.stdin.buffer.read()
+    if "--stall" in sys.argv[1:]:
+        while True:
+            time.sleep(60)
     try:
         parts, title, metadata = parse_pdf(data)
         result = {"ok": True, "parts": parts, "title": title, "metadata": metadata}

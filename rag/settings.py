@@ -20,6 +20,11 @@ DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 _COLLECTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,23}")  # fits a Chroma name
 
+#: Where ``pause_at`` may stop an ingest: its phases, in the order ``rag -v ingest`` logs
+#: them, and ``pdf``, the parser process of one PDF.
+PAUSE_POINTS = ("reading", "embedding", "writing", "keyword", "publishing", "pdf")
+_PAUSE = re.compile(rf"({'|'.join(PAUSE_POINTS)})(?::(\d{{1,9}}))?")
+
 
 class Settings(BaseSettings):
     """Configuration for ingest, retrieval, answering and serving.
@@ -27,6 +32,11 @@ class Settings(BaseSettings):
     Every field can be set with an environment variable named ``RAG_<FIELD>``
     (``RAG_CORPUS_DIR``, ``RAG_TOP_K``, ...) or passed as a keyword argument, which wins.
     The object is frozen so a running :class:`rag.QA` cannot drift from the index it opened.
+
+    One field is a test seam rather than configuration: ``pause_at`` (``RAG_PAUSE_AT``) stops
+    an ingest at a named point for good, so the reliability tests can kill it exactly there
+    (and give the per-file time limit a parser that never finishes) instead of racing a
+    clock that runs at a different speed on every machine.
     """
 
     model_config = SettingsConfigDict(env_prefix="RAG_", frozen=True, extra="forbid")
@@ -109,6 +119,42 @@ class Settings(BaseSettings):
     auto_ingest: bool = Field(
         True, description="Build the index on first question when it does not exist yet."
     )
+    #: A test seam (fault injection), not a tuning knob: ``PHASE[:N]`` makes an ingest stop
+    #: for good once phase PHASE (``reading``, ``embedding``, ``writing``, ``keyword``,
+    #: ``publishing``) has done N units of its work (0, the default: as it begins; a unit is
+    #: a file read, a text embedded, a chunk written, the keyword index built, and for
+    #: publishing 1: the new pointer written beside the old, 2: the pointer swapped). It logs
+    #: "paused at phase PHASE" and waits, holding the index lock, until it is killed or a
+    #: file named ``RESUME`` appears in the index folder; so a test can kill or overlap an
+    #: ingest at an exact point however fast the machine is. ``pdf:N`` instead makes the
+    #: parser process of the PDF read after N others block for good, so the per-file time
+    #: limit (``file_timeout``) has work that can never finish; the ingest goes on without it.
+    pause_at: str | None = Field(
+        None,
+        description="Test seam: PHASE[:N] stops the ingest there for good (see the comment).",
+    )
+
+    @field_validator("pause_at")
+    @classmethod
+    def _pause_point(cls, value: str | None) -> str | None:
+        """Refuse a point that does not exist: a mistyped seam must not go unnoticed."""
+        if value is None or not value.strip():
+            return None
+        found = _PAUSE.fullmatch(value.strip())
+        if not found:
+            raise ValueError(
+                f"invalid pause point {value[:80]!r}: use PHASE or PHASE:N with PHASE one of "
+                + ", ".join(PAUSE_POINTS)
+            )
+        return f"{found[1]}:{int(found[2] or 0)}"
+
+    @property
+    def pause_point(self) -> tuple[str, int] | None:
+        """``pause_at`` as ``(phase, units done)``, or None when the ingest never pauses."""
+        if self.pause_at is None:
+            return None
+        phase, _, done = self.pause_at.partition(":")
+        return phase, int(done)
 
     # --- retrieval and answering ---------------------------------------------------------
     top_k: int = Field(5, ge=1, le=100, description="Passages handed to the answerer.")
