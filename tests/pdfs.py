@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import random
-import string
 import zlib
 from pathlib import Path
 
@@ -29,21 +27,6 @@ def scanned_pdf(lines: list[str], size: int = 44, spacing: int = 90) -> bytes:
     out = io.BytesIO()
     image.save(out, "PDF", resolution=200.0)
     return out.getvalue()
-
-
-def slow_pdf() -> bytes:
-    """A scanned page packed with tiny random words: OCR needs minutes of CPU for it.
-
-    A stand-in for a file that keeps the parser busy, to exercise the per-file time limit
-    (pdfium reads even pathological text layers in about a second; OCR is the slow part now).
-    """
-    rng = random.Random(7)
-    words = [
-        "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 9)))
-        for _ in range(4000)
-    ]
-    lines = [" ".join(words[i : i + 16]) for i in range(0, len(words), 16)]
-    return scanned_pdf(lines[:180], size=9, spacing=11)
 
 
 def encrypt_pdf(data: bytes, password: str = "secret") -> bytes:
