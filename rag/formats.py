@@ -75,7 +75,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _table_lines(rows: Sequence[Sequence[str]]) -> Iterator[tuple[int, str]]:
+def table_lines(rows: Sequence[Sequence[str]]) -> Iterator[tuple[int, str]]:
     """``(row number, line)`` for each non-empty row; row numbers are 1-based as in the file."""
     headers: Sequence[str] = rows[0] if _header_row(rows) else ()
     for number, cells in enumerate(rows, 1):
@@ -141,7 +141,7 @@ def _docx(data: bytes) -> Loaded:
                 builder.add(text)
         elif isinstance(block, Table):
             rows = [[cell.text for cell in row.cells] for row in block.rows]
-            builder.add("\n".join(line for _, line in _table_lines(rows)))
+            builder.add("\n".join(line for _, line in table_lines(rows)))
     props = document.core_properties
     metadata = _metadata(author=props.author, subject=props.subject, created=props.created)
     return Loaded(builder.parts, (props.title or "").strip() or builder.first_heading, metadata)
@@ -238,7 +238,7 @@ def _pptx(data: bytes) -> Loaded:
                 blocks.append("\n".join(line for line in lines if line))
             elif shape.has_table:
                 rows = [[cell.text for cell in row.cells] for row in shape.table.rows]
-                blocks.append("\n".join(line for _, line in _table_lines(rows)))
+                blocks.append("\n".join(line for _, line in table_lines(rows)))
         if slide.has_notes_slide:
             notes = slide.notes_slide.notes_text_frame
             if notes is not None and notes.text.strip():
@@ -290,7 +290,7 @@ def _cell(value: object) -> str:
 
 def _sheet_parts(name: str, rows: list[list[str]]) -> Parts:
     """The sheet's name as a heading part (a chunk starts there), then its rows."""
-    lines = list(_table_lines(rows))
+    lines = list(table_lines(rows))
     if not lines:
         return []
     heading: Parts = [(f"Sheet {name}", f"sheet {name}")]
@@ -308,7 +308,7 @@ def load_csv(text: str) -> Loaded:
         rows = list(csv.reader(io.StringIO(text), dialect))
     except csv.Error as exc:
         raise SkipFile(f"malformed CSV ({exc})") from None
-    lines = list(_table_lines(rows))
+    lines = list(table_lines(rows))
     if not lines:
         raise SkipFile("CSV file without any filled cell")
     return Loaded([(line, f"row {number}") for number, line in lines])

@@ -23,8 +23,14 @@ from pathlib import Path
 from rag.evaluation.calibration import calibrate
 from rag.metrics import exact_match, token_f1
 from rag.reader import ReaderModel
-from training.squad_data import answerable, load_articles, silent, split
-from training.train_reader import removed_negatives, retrieved_negatives
+from training.squad_data import (
+    answerable,
+    load_articles,
+    removed_negatives,
+    retrieved_negatives,
+    silent,
+    split,
+)
 
 
 def margin(model: ReaderModel, question: str, passage: str):

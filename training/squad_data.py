@@ -58,8 +58,9 @@ class Example:
     question: str
     passage: str
     answers: tuple[str, ...]
-    kind: str  # answerable | silent | removed | other-article | same-article
+    kind: str  # answerable | silent | removed | other-article | same-article | entity
     starts: tuple[int, ...] = ()  # character offset of each answer in the passage
+    source: str = "squad-dev13"  # which training source (training.qa_sources.SOURCES)
 
     @property
     def answerable(self) -> bool:
@@ -78,7 +79,7 @@ def split(articles: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
     return train, dev, evaluation
 
 
-def answerable(articles: Iterable[dict]) -> Iterator[Example]:
+def answerable(articles: Iterable[dict], source: str = "squad-dev13") -> Iterator[Example]:
     for a in articles:
         for p in a["paragraphs"]:
             for q in p["qas"]:
@@ -91,6 +92,7 @@ def answerable(articles: Iterable[dict]) -> Iterator[Example]:
                     tuple(refs),
                     "answerable",
                     tuple(refs.values()),
+                    source,
                 )
 
 
@@ -160,7 +162,9 @@ def swap_entity(
     return None
 
 
-def silent(articles: Iterable[dict], seed: int = 0) -> Iterator[Example]:
+def silent(
+    articles: Iterable[dict], seed: int = 0, source: str = "squad-dev13"
+) -> Iterator[Example]:
     """Related-but-silent questions: each paired with the paragraph it was written for."""
     rng = random.Random(seed)
     for a in articles:
@@ -169,18 +173,20 @@ def silent(articles: Iterable[dict], seed: int = 0) -> Iterator[Example]:
             for q in p["qas"]:
                 new = swap_entity(q["question"], p["context"], pool, rng)
                 if new:
-                    yield Example(q["id"] + "-silent", a["title"], new, p["context"], (), "silent")
+                    yield Example(
+                        q["id"] + "-silent", a["title"], new, p["context"], (), "silent", (), source
+                    )
 
 
 # -- other no-answer passages ---------------------------------------------------------------
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])|\n")
 
 
 def remove_answer_sentences(passage: str, answers: tuple[str, ...]) -> str | None:
-    """The passage without every sentence that holds an answer; None if little is left."""
+    """The passage without every sentence (or table row) holding an answer; None if little left."""
     sentences = _SENTENCE_END.split(passage)
     kept = [s for s in sentences if not any(a.lower() in s.lower() for a in answers)]
-    text = " ".join(kept)
+    text = ("\n" if "\n" in passage else " ").join(kept)
     if len(kept) < 2 or any(a.lower() in text.lower() for a in answers):
         return None
     return text
@@ -189,3 +195,75 @@ def remove_answer_sentences(passage: str, answers: tuple[str, ...]) -> str | Non
 def contains_any(text: str, answers: tuple[str, ...]) -> bool:
     low = text.lower()
     return any(a.lower() in low for a in answers)
+
+
+def removed_negatives(examples: Iterable[Example]) -> list[Example]:
+    """Each question against its own passage with the answer's sentences (or rows) removed."""
+    out = []
+    for e in examples:
+        text = remove_answer_sentences(e.passage, e.answers)
+        if text:
+            out.append(Example(e.qid + "-removed", e.article, e.question, text, (), "removed",
+                               (), e.source))  # fmt: skip
+    return out
+
+
+def retrieved_negatives(examples: list[Example], articles: list[dict]) -> list[Example]:
+    """Per question, the BM25-closest paragraphs that hold none of its answers.
+
+    One of another article, one of its own article (not its own paragraph).
+    """
+    import bm25s
+
+    if not examples:
+        return []
+    paragraphs = [(a["title"], p["context"]) for a in articles for p in a["paragraphs"]]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize([t for _, t in paragraphs], stopwords="en", show_progress=False),
+                    show_progress=False)  # fmt: skip
+    queries = bm25s.tokenize([e.question for e in examples], stopwords="en", show_progress=False)
+    hits, _ = retriever.retrieve(
+        queries, k=min(8, len(paragraphs)), show_progress=False, n_threads=2
+    )
+    out = []
+    for e, row in zip(examples, hits, strict=True):
+        found = {"other-article": None, "same-article": None}
+        for i in row:
+            title, text = paragraphs[int(i)]
+            if text == e.passage or contains_any(text, e.answers):
+                continue
+            kind = "same-article" if title == e.article else "other-article"
+            if found[kind] is None:
+                found[kind] = text
+        for kind, text in found.items():
+            if text:
+                out.append(Example(e.qid + "-" + kind, e.article, e.question, text, (), kind,
+                                   (), e.source))  # fmt: skip
+    return out
+
+
+def entity_negatives(
+    examples: Iterable[Example], articles: list[dict], seed: int = 0
+) -> list[Example]:
+    """SQuAD 2.0's hardest kind: a passage that names the question's entity but not the answer.
+
+    The question asks for an attribute (a date, a place, a number) of something a name in it
+    points to; another paragraph of the same article that mentions that name, and holds none
+    of the answers, talks about the entity without giving what is asked.
+    """
+    rng = random.Random(seed)
+    by_article = {a["title"]: [p["context"] for p in a["paragraphs"]] for a in articles}
+    out = []
+    for e in examples:
+        names = [n for n in _names(e.question) if len(n) > 3]
+        if not names:
+            continue
+        candidates = [
+            p
+            for p in by_article.get(e.article, ())
+            if p != e.passage and any(n in p for n in names) and not contains_any(p, e.answers)
+        ]
+        if candidates:
+            out.append(Example(e.qid + "-entity", e.article, e.question, rng.choice(candidates),
+                               (), "entity", (), e.source))  # fmt: skip
+    return out
