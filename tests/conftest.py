@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
@@ -18,6 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 DATA = Path(__file__).resolve().parent / "data"
 SEED = "afghanistan-pakistan-relations.txt"
+
+# No property test may depend on the machine's speed: Hypothesis's defaults fail an example
+# that takes over 200 ms (deadline) or data that is slow to generate (too_slow), which a
+# loaded 2-core machine does now and then. Hangs are pytest-timeout's to catch.
+hypothesis_settings.register_profile(
+    "any-speed", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("any-speed")
 
 
 #: Chromium, found the way the Makefile's `browser` target checks for it (any on PATH).
