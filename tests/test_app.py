@@ -120,7 +120,9 @@ def test_a_huge_question_is_refused_by_the_server_itself(server):
     started = time.perf_counter()
     with pytest.raises(AppError, match="too long"):
         client.predict("word " * 100_000, None, api_name="/ask")
-    assert time.perf_counter() - started < 30
+    # A hang check, not a speed check ("too long" already shows the server's own check
+    # refused it): generous for a loaded machine sending and parsing 500 kB.
+    assert time.perf_counter() - started < 120
 
 
 @pytest.mark.slow
@@ -312,7 +314,7 @@ def test_app_py_starts_the_ui_behind_a_password(server, tmp_path):
             assert process.poll() is None, process.stdout.read().decode()
             assert time.monotonic() < deadline, "the app did not start"
             time.sleep(1)
-        assert httpx.get(f"{url}/config", timeout=10).status_code == 401
+        assert httpx.get(f"{url}/config", timeout=60).status_code == 401
         with httpx.Client(base_url=url, timeout=30) as http:
             wrong = http.post("/login", data={"username": "ann", "password": "nope"})
             assert wrong.status_code == 400

@@ -10,8 +10,10 @@ import os
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import Request
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import SEED
@@ -31,6 +33,11 @@ pytestmark = [
 def server(tmp_path_factory, embedder):
     with serve(tmp_path_factory.mktemp("ui"), embedder, extra={"zeta.txt": HOSTILE}) as running:
         yield running
+
+
+def is_upload(request: Request) -> bool:
+    """Gradio's upload of picked files (``POST /gradio_api/upload?upload_id=...``)."""
+    return request.method == "POST" and urlsplit(request.url).path.endswith("/gradio_api/upload")
 
 
 class Page:
@@ -221,15 +228,20 @@ def test_documents_tab_uploads_lists_and_answers_from_a_new_file(page, server, t
         "# Omega\n\nThe omega observatory stands on Mount Keldar and opened in 1957.",
         encoding="utf-8",
     )
-    listed = "n => document.querySelector('#rag-upload')?.innerText.includes(n)"
-    for attempt in range(3):  # on a loaded machine the first pick was once never shown
-        p.locator("#rag-upload input[type=file]").set_input_files(str(new))
+    picker = p.locator("#rag-upload input[type=file]")
+    for attempt in range(3):
+        # On a loaded machine a pick was once never listed. Only a pick the page never acts
+        # on (no upload request) is made again; an upload that is merely slow is waited for
+        # below, as long as the machine needs, and never picked twice.
         try:
-            p.wait_for_function(listed, arg="omega notes.md", timeout=20_000)
+            with p.expect_request(is_upload, timeout=30_000):
+                picker.set_input_files(str(new))
             break
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
+    listed = "n => document.querySelector('#rag-upload')?.innerText.includes(n)"
+    p.wait_for_function(listed, arg="omega notes.md", timeout=ANSWER_MS)
     p.get_by_role("button", name="Add to index").click()
     status = p.locator("#rag-status")
     status.get_by_text(re.compile(r"1 added")).wait_for(timeout=ANSWER_MS)

@@ -69,7 +69,10 @@ def test_openai_server_down(tmp_path):
     started = time.perf_counter()
     with pytest.raises(BackendError, match="RAG_OPENAI_BASE_URL") as info:
         make_chat_model(Settings(llm="openai:smollm2", openai_base_url=url))
-    assert url in str(info.value) and time.perf_counter() - started < 10
+    assert url in str(info.value)
+    # A hang check, not a speed check: a refused connection fails at once; the bound is
+    # generous for a loaded machine (the first call also imports the OpenAI client).
+    assert time.perf_counter() - started < 60
 
 
 def test_openai_without_url_or_key_names_both_settings(monkeypatch):
@@ -151,7 +154,9 @@ def test_a_hung_server_does_not_hang_us(silent_server, kind, setting):
     started = time.perf_counter()
     with pytest.raises(BackendError, match=setting):
         make_chat_model(settings)
-    assert time.perf_counter() - started < 6
+    # A hang check, not a speed check: the silent server never answers, so without the
+    # 1.5 s timeout this would wait for ever; generous for a loaded machine (and imports).
+    assert time.perf_counter() - started < 60
 
 
 def test_an_unknown_model_on_a_strict_server_names_rag_llm():
