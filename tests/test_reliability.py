@@ -300,6 +300,16 @@ SNAPSHOT = """
 """
 
 
+def test_the_pause_seam_takes_only_points_that_exist():
+    """A mistyped RAG_PAUSE_AT must fail loudly, not let a kill test kill a finished run."""
+    assert Settings(pause_at="writing").pause_point == ("writing", 0)
+    assert Settings(pause_at=" publishing:2 ").pause_point == ("publishing", 2)
+    assert Settings(pause_at="").pause_point is None
+    for wrong in ("wrting:1", "writing:-1", "writing:x", "pdf:1:2"):
+        with pytest.raises(ValueError, match="pause point"):
+            Settings(pause_at=wrong)
+
+
 #: The phases `rag -v ingest` logs, in order (rag/ingest.py).
 PHASES = ("reading", "embedding", "writing", "keyword", "publishing")
 
