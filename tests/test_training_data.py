@@ -1,0 +1,75 @@
+"""The reader's training data: every source, and never a paragraph of the evaluation articles."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from training.qa_sources import QA_TRAIN, SOURCES, load_source
+from training.squad_data import DEV_FILE, answerable, removed_negatives
+
+pytestmark = pytest.mark.skipif(
+    not (QA_TRAIN.is_dir() and DEV_FILE.is_file()),
+    reason="../shared/corpora (qa-train, squad-v1.1-dev) not present",
+)
+
+# The evaluation articles, read here on their own (not through the module under test).
+_TRAIN13 = {
+    "Super_Bowl_50", "Nikola_Tesla", "Teacher", "Martin_Luther", "Apollo_program",
+    "Newcastle_upon_Tyne", "Victoria_and_Albert_Museum", "American_Broadcasting_Company",
+    "Genghis_Khan", "Doctor_Who", "Kenya", "Chloroplast", "United_Methodist_Church",
+}  # fmt: skip
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _sentences(text: str) -> set[str]:
+    return {s for s in (_norm(x) for x in re.split(r"(?<=[.!?])\s+", text)) if len(s) >= 60}
+
+
+@pytest.fixture(scope="module")
+def evaluation() -> tuple[set[str], set[str], set[str]]:
+    data = json.loads(DEV_FILE.read_text(encoding="utf-8"))["data"]
+    held = [a for a in data if a["title"] not in _TRAIN13]
+    assert len(held) == 35
+    paragraphs = {_norm(p["context"]) for a in held for p in a["paragraphs"]}
+    sentences = {s for p in paragraphs for s in _sentences(p)}
+    return {a["title"] for a in held}, paragraphs, sentences
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", SOURCES)
+def test_no_training_passage_is_or_quotes_an_evaluation_paragraph(source, evaluation):
+    """The whole source, train and dev splits, and the no-answer passages made from it."""
+    titles, paragraphs, sentences = evaluation
+    train, dev = load_source(source)
+    assert train and dev
+    examples = list(answerable(train + dev, source))
+    passages = {e.passage for e in examples} | {e.passage for e in removed_negatives(examples)}
+    assert not {a["title"] for a in train + dev} & titles
+    for passage in passages:
+        assert _norm(passage) not in paragraphs
+        assert not _sentences(passage) & sentences, passage[:80]
+
+
+def test_splits_are_by_article_and_every_answer_is_a_span_of_its_passage():
+    for source in ("wtq", "tatqa", "qed", "squad-dev13"):
+        train, dev = load_source(source)
+        assert not {a["title"] for a in train} & {a["title"] for a in dev}
+        for e in answerable(train + dev, source):
+            start = e.starts[0]
+            assert e.passage[start : start + len(e.answers[0])] == e.answers[0]
+
+
+def test_a_table_question_is_a_cell_of_a_row_rendered_as_rag_renders_it():
+    """WTQ rows are the CSV loader's own lines: "Header: value; Header: value."."""
+    train, _ = load_source("wtq")
+    e = next(iter(answerable(train, "wtq")))
+    line = next(x for x in e.passage.split("\n") if e.starts[0] < e.passage.find(x) + len(x) + 1
+                and e.passage.find(x) <= e.starts[0])  # fmt: skip
+    assert re.fullmatch(r"([^:;]+: [^;]*; )*[^:;]+: [^;]*\.", line), line
+    assert f": {e.answers[0]}" in line
