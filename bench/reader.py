@@ -2,6 +2,7 @@
 
     python -m bench.reader --workdir /tmp/reader-bench          # about 15 minutes on 2 cores
     python -m bench.reader --n 200 --skip-20k                   # quicker
+    python -m bench.reader --baseline-reader /tmp/reader-v1 --no-rules   # reader vs reader
 
 All SQuAD questions come from the 35 evaluation articles (never used to train, tune or
 calibrate the reader). Reported, each for both answerers where it applies:
@@ -69,10 +70,27 @@ def gold_docs(qa: QA, source: str) -> list[Document]:
     return out
 
 
-def answerers(qa: QA) -> dict[str, Any]:
-    reader = qa.reader()
-    rules = RulesAnswerer(qa.embedder, reader.keyword.idf, reader.doc_text, RULES_THRESHOLD)
-    return {"rules (old)": rules, "reader (new)": qa.answerer()}
+def answerers(qa: QA, baseline: QA | None = None, rules: bool = True) -> dict[str, Any]:
+    """The answerers compared: the retired rules, a baseline reader, the shipped reader."""
+    out: dict[str, Any] = {}
+    if rules:
+        reader = qa.reader()
+        out["rules (old)"] = RulesAnswerer(
+            qa.embedder, reader.keyword.idf, reader.doc_text, RULES_THRESHOLD
+        )
+    if baseline is not None:
+        out["reader (baseline)"] = baseline.answerer()
+    out["reader (new)"] = qa.answerer()
+    return out
+
+
+def with_baseline(qa: QA, reader: str | None) -> QA | None:
+    """A second QA over the same index that reads with the reader at ``reader``."""
+    if not reader:
+        return None
+    from rag.reader import ReaderModel
+
+    return QA(qa.settings, embedder=qa.embedder, reader_model=ReaderModel(reader))
 
 
 def timed(fn, *args, **kwargs) -> tuple[Any, float, float]:
@@ -81,7 +99,9 @@ def timed(fn, *args, **kwargs) -> tuple[Any, float, float]:
     return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def squad_part(qa: QA, articles: list[dict], n: int, seed: int) -> dict[str, Any]:
+def squad_part(
+    qa: QA, articles: list[dict], n: int, seed: int, baseline: QA | None = None, rules: bool = True
+) -> dict[str, Any]:
     _, _, evaluation = split(articles)
     titles = [a["title"] for a in articles]
     source_of = {}
@@ -96,19 +116,22 @@ def squad_part(qa: QA, articles: list[dict], n: int, seed: int) -> dict[str, Any
     silent_qs = list(silent(evaluation, seed))
     silent_sample = rng.sample(silent_qs, min(n, len(silent_qs)))
     result: dict[str, Any] = {"questions": n, "silent_questions": len(silent_sample)}
-    ans = answerers(qa)
-    model = qa.reader_model
+    ans = answerers(qa, baseline, rules)
+    models = {"gold_reader": qa.reader_model}
+    if baseline is not None:
+        models["gold_reader_baseline"] = baseline.reader_model
 
     # (a) gold paragraph, reader alone
-    em = f1 = 0.0
-    for _, context, q in sample:
-        refs = [x["text"] for x in q["answers"]]
-        spans = model.read(model.windows(q["question"], [context]))
-        best = max(spans, key=lambda s: s.margin)
-        text = context[best.start : best.end]
-        em += exact_match(text, refs)
-        f1 += token_f1(text, refs)
-    result["gold_reader"] = {"em": 100 * em / n, "f1": 100 * f1 / n}
+    for key, model in models.items():
+        em = f1 = 0.0
+        for _, context, q in sample:
+            refs = [x["text"] for x in q["answers"]]
+            spans = model.read(model.windows(q["question"], [context]))
+            best = max(spans, key=lambda s: s.margin)
+            text = context[best.start : best.end]
+            em += exact_match(text, refs)
+            f1 += token_f1(text, refs)
+        result[key] = {"em": 100 * em / n, "f1": 100 * f1 / n}
 
     # (a) open corpus, and (b) false refusals with the gold paragraph, other-article passages
     for name, answerer in ans.items():
@@ -146,13 +169,16 @@ def squad_part(qa: QA, articles: list[dict], n: int, seed: int) -> dict[str, Any
     return result
 
 
-def shipped_part(settings: Settings, embedder: Any) -> dict[str, Any]:
+def shipped_part(
+    settings: Settings, embedder: Any, baseline_reader: str | None = None, rules: bool = True
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with QA(settings, embedder=embedder) as qa:
         qa.ingest()
+        baseline = with_baseline(qa, baseline_reader)
         for file in ("questions.jsonl", "holdout.jsonl"):
             rows = [json.loads(x) for x in (DATA / file).read_text().splitlines() if x.strip()]
-            for name, answerer in answerers(qa).items():
+            for name, answerer in answerers(qa, baseline, rules).items():
                 contains = support = abstained = refused = contains_sentence = 0
                 lengths, sentence_lengths = [], []
                 answerable = [r for r in rows if r.get("answer")]
@@ -186,6 +212,8 @@ def shipped_part(settings: Settings, embedder: Any) -> dict[str, Any]:
                     if sentence_lengths
                     else None,
                 }
+        if baseline is not None:
+            baseline.close()
     return out
 
 
@@ -215,6 +243,8 @@ def main() -> None:
     p.add_argument("--skip-20k", action="store_true")
     p.add_argument("--latency-questions", type=int, default=150)
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "reader.json")
+    p.add_argument("--baseline-reader", help="another reader folder, compared in the same run")
+    p.add_argument("--no-rules", action="store_true", help="leave the retired rules out")
     args = p.parse_args()
     from rag.embeddings import Embedder
 
@@ -228,7 +258,10 @@ def main() -> None:
     with QA(settings, embedder=embedder) as qa:
         qa.ingest()
         started = time.time()
-        results["squad"] = squad_part(qa, articles, args.n, args.seed)
+        baseline = with_baseline(qa, args.baseline_reader)
+        results["squad"] = squad_part(
+            qa, articles, args.n, args.seed, baseline, rules=not args.no_rules
+        )
         print(f"squad part {time.time() - started:.0f} s", json.dumps(results["squad"], indent=1))
         _, _, evaluation = split(articles)
         rng = random.Random(args.seed + 1)
@@ -236,6 +269,10 @@ def main() -> None:
         lat_qs = rng.sample(lat_qs, args.latency_questions)
         results["latency_2k"] = latency_part(qa, lat_qs)
         print(json.dumps(results["latency_2k"]))
+        if baseline is not None:  # measured after the new reader's, not interleaved
+            results["latency_2k_baseline"] = latency_part(baseline, lat_qs)
+            print(json.dumps(results["latency_2k_baseline"]))
+            baseline.close()
     if not args.skip_20k:
         big = work / "squad20k"
         for copy in range(10):
@@ -251,7 +288,9 @@ def main() -> None:
     shipped = Settings(corpus_dir=work / "shipped", index_dir=work / "shipped-index")
     if not shipped.corpus_dir.exists():
         shutil.copytree(ROOT / "corpus", shipped.corpus_dir)
-    results["shipped"] = shipped_part(shipped, embedder)
+    results["shipped"] = shipped_part(
+        shipped, embedder, args.baseline_reader, rules=not args.no_rules
+    )
     print(json.dumps(results["shipped"], indent=1))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))

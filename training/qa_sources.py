@@ -17,9 +17,10 @@ sum is not a span).
 The split is by article (a Wikipedia title, a review set, a table, a report), never by
 question: a fixed hash of the title puts about 1 in 20 articles of a source into its dev split.
 The 13 SQuAD dev articles keep their own split (Kenya and Chloroplast as dev). Every passage
-that shares a sentence of 60 or more characters with the 35 evaluation articles is dropped,
-as is any article with one of their titles (the shared data is already filtered; this check
-makes the guarantee ours).
+that shares 12 consecutive words with the 35 evaluation articles is dropped (lower-cased,
+punctuation and QED's tokenisation ignored), as is any article with one of their titles
+however a source spells it (the shared data is already filtered by 60-character sentences;
+this check is ours, and stricter).
 """
 
 from __future__ import annotations
@@ -123,6 +124,21 @@ def _place(passages: list[str], answer: str) -> tuple[int, int] | None:
     return hits[0] if len(hits) == 1 else None
 
 
+def _place_in_report(passages: list[str], tables: int, answer: str) -> tuple[int, int] | None:
+    """(passage, offset) of the one place ``answer`` stands; None if none or several.
+
+    A whole cell in the first ``tables`` passages (row lines), whole words in the paragraphs
+    after them: "12" is not a label inside "2012".
+    """
+    words = re.compile(rf"(?<!\w){re.escape(answer)}(?!\w)")
+    hits = [
+        (i, m.start())
+        for i, p in enumerate(passages)
+        for m in (_cell_pattern(answer) if i < tables else words).finditer(p)
+    ]
+    return hits[0] if len(hits) == 1 else None
+
+
 def wtq() -> list[dict]:
     """WikiTableQuestions: each table, rendered by ``rag``'s CSV loader, is one article."""
     tables: dict[str, str] = _gz_json("wtq-tables.json.gz")  # type: ignore[assignment]
@@ -162,15 +178,16 @@ def tatqa() -> list[dict]:
     for r in reports:  # type: ignore[union-attr]
         rows = [[str(c) for c in row] for row in r["table"]["table"]]
         lines = [line for _, line in table_lines(rows)]
-        passages = _row_passages(lines) + [p["text"] for p in r["paragraphs"]]
+        table = _row_passages(lines)
+        passages = table + [p["text"] for p in r["paragraphs"]]
         qas: list[list[dict]] = [[] for _ in passages]
         for q in r["questions"]:
             if q["answer_type"] != "span" or len(q["answer"]) != 1:
                 continue
             answer = str(q["answer"][0]).strip()
-            hits = [(i, p.find(answer)) for i, p in enumerate(passages) if answer and answer in p]
-            if len(hits) == 1:
-                qas[hits[0][0]].append(_qa(q["uid"], q["question"], answer, hits[0][1]))
+            where = _place_in_report(passages, len(table), answer) if answer else None
+            if where:
+                qas[where[0]].append(_qa(q["uid"], q["question"], answer, where[1]))
         articles.append(
             {
                 "title": r["table"]["uid"],
@@ -194,31 +211,39 @@ LOADERS = {
 
 
 # -- the evaluation articles stay out -----------------------------------------------------------
-_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_WORD = re.compile(r"[^\W_]+")
+#: A passage sharing this many consecutive words with an evaluation article is dropped.
+SHINGLE = 12
 
 
-def _sentences(text: str) -> Iterator[str]:
-    for s in _SENTENCE.split(text):
-        s = " ".join(s.split())
-        if len(s) >= 60:
-            yield s
+def title_key(title: str) -> str:
+    """A title as sources compare: ``Amazon_rainforest`` (SQuAD) = ``Amazon rainforest`` (QED)."""
+    return " ".join(_WORD.findall(title.casefold()))
+
+
+def _shingles(text: str) -> set[int]:
+    """Hashes of every run of :data:`SHINGLE` words (case, punctuation, tokenisation ignored).
+
+    QED writes "firm 's" where Wikipedia has "firm's": both are the words "firm" and "s".
+    """
+    w = _WORD.findall(text.casefold())
+    return {hash(" ".join(w[i : i + SHINGLE])) for i in range(len(w) - SHINGLE + 1)}
 
 
 @lru_cache(maxsize=1)
-def evaluation_fingerprint(path: Path = DEV_FILE) -> tuple[frozenset[str], frozenset[str]]:
-    """(titles, sentences of 60+ characters) of the 35 evaluation articles."""
+def evaluation_fingerprint(path: Path = DEV_FILE) -> tuple[frozenset[str], frozenset[int]]:
+    """(title keys, 12-word shingles) of the 35 evaluation articles."""
     _, _, evaluation = split(load_articles(path))
-    titles = frozenset(a["title"] for a in evaluation)
-    sentences = frozenset(
-        s for a in evaluation for p in a["paragraphs"] for s in _sentences(p["context"])
-    )
-    return titles, sentences
+    titles = frozenset(title_key(a["title"]) for a in evaluation)
+    shingles = frozenset(h for a in evaluation for p in a["paragraphs"]
+                         for h in _shingles(p["context"]))  # fmt: skip
+    return titles, shingles
 
 
 def touches_evaluation(title: str, passage: str) -> bool:
-    """Whether a training passage is, or quotes, one of the 35 evaluation articles."""
-    titles, sentences = evaluation_fingerprint()
-    return title in titles or any(s in sentences for s in _sentences(passage))
+    """Whether a training passage is from, or quotes 12 words of, the 35 evaluation articles."""
+    titles, shingles = evaluation_fingerprint()
+    return title_key(title) in titles or not shingles.isdisjoint(_shingles(passage))
 
 
 def clean(articles: list[dict]) -> list[dict]:

@@ -9,8 +9,9 @@ half of the parameters, keep the model close to the packaged one on vocabulary t
 data never shows, and need not ship (the runtime takes them from the package).
 
 Data (:mod:`training.qa_sources`): the train split of every source, mixed by ``--mix``
-weights into one stream of *distinct* questions (on 2 CPU cores the time buys one pass over
-about 50,000 questions; another epoch over fewer would teach less). Each question brings the
+weights into one stream of *distinct* questions (``--steps 2000`` draws about 39,000
+questions, one pass, which two CPU cores train in about 1.5 hours; another epoch over fewer
+would teach less). Each question brings the
 windows holding its answer (and a share ``--outside`` of its other windows); a share
 ``--answerless`` of all windows are no-answer windows of five kinds made from the same data
 (:mod:`training.squad_data`): related-but-silent swaps, the answer's sentences removed, the
@@ -18,9 +19,10 @@ BM25-closest paragraph of the same or another article without the answer, and an
 paragraph naming the question's entity without giving the answer. A no-answer window is
 trained to point at ``[CLS]``.
 
-The run is resumable: every ``--checkpoint-minutes`` the model, optimiser, schedule and step
-go to ``<out>/checkpoint.pt``; a later run with the same arguments skips the batches already
-trained (the stream is a pure function of the seed) and goes on. ``<out>/metrics.json`` holds
+The run is resumable: every ``--checkpoint-minutes`` the model, optimiser, schedule, step and
+torch RNG go to ``<out>/checkpoint.pt``; a later run with the same arguments goes on from the
+last checkpoint, skipping the batches already trained (the stream is a pure function of the
+data and the seed; a checkpoint of another stream is refused). ``<out>/metrics.json`` holds
 the dev metrics at each checkpoint; ``<out>/model`` the latest weights as a Hugging Face
 folder for :mod:`training.export_reader`. bf16 autocast (``--bf16``) takes about 2.0 s a step
 of 32 windows on these CPUs against 3.4 s in fp32 (measured for the qa-train README).
@@ -31,6 +33,7 @@ The windows are :func:`rag.spans.windows`, the same the runtime reader cuts.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import random
@@ -38,6 +41,7 @@ import shutil
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -47,7 +51,7 @@ from transformers import BertForQuestionAnswering, get_linear_schedule_with_warm
 from rag.metrics import exact_match, token_f1
 from rag.modelfolder import resolve_model_path
 from rag.settings import DEFAULT_EMBEDDING_MODEL
-from rag.spans import Window, batch, best_span, configure, windows
+from rag.spans import Span, Window, batch, best_span, configure, windows
 from training.qa_sources import SOURCES, load_source
 from training.squad_data import (
     Example,
@@ -178,7 +182,9 @@ def pick_negatives(kinds: dict[str, list[Example]], n: int, rng: random.Random) 
 
 # -- evaluation ------------------------------------------------------------------------------------
 @torch.no_grad()
-def read(model, tokenizer, question: str, passage: str):
+def read(
+    model: BertForQuestionAnswering, tokenizer: Tokenizer, question: str, passage: str
+) -> Span:
     ws = windows(tokenizer, question, [passage])
     inputs = {k: torch.from_numpy(v) for k, v in batch(ws).items()}
     out = model(**inputs)
@@ -189,7 +195,12 @@ def read(model, tokenizer, question: str, passage: str):
     return max(spans, key=lambda sp: sp.margin)
 
 
-def evaluate(model, tokenizer, dev: list[Example], negatives: list[Example]) -> dict:
+def evaluate(
+    model: BertForQuestionAnswering,
+    tokenizer: Tokenizer,
+    dev: list[Example],
+    negatives: list[Example],
+) -> dict:
     """EM/F1 per source and overall, and abstention at the 10%-refusal threshold."""
     model.eval()
     rows = []
@@ -223,10 +234,22 @@ def save(model: BertForQuestionAnswering, base: Path, out: Path) -> None:
     log.info("saved %s", out)
 
 
-def checkpoint(path: Path, model, opt, sched, step: int, history: list) -> None:
+def stream_id(all_batches: list) -> str:
+    """Names the batch stream, so a run resumes only on the stream it was trained on."""
+    h = hashlib.sha256()
+    for b in all_batches[:: max(1, len(all_batches) // 50)]:
+        for w, s, e in b:
+            h.update(f"{w.ids[:16]}{s}{e}".encode())
+    return f"{len(all_batches)}-{h.hexdigest()[:16]}"
+
+
+def checkpoint(
+    path: Path, model: torch.nn.Module, opt: Any, sched: Any, step: int, history: list, stream: str
+) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                "sched": sched.state_dict(), "step": step, "history": history}, tmp)  # fmt: skip
+                "sched": sched.state_dict(), "step": step, "history": history,
+                "stream": stream, "torch_rng": torch.get_rng_state()}, tmp)  # fmt: skip
     tmp.replace(path)  # a run killed while saving keeps the previous checkpoint
 
 
@@ -236,6 +259,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--steps", type=int, default=2000, help="planned steps (sets the schedule)")
     p.add_argument("--stop-after", type=int, default=0, help="stop this run after N steps")
+    p.add_argument(
+        "--end-step",
+        type=int,
+        default=0,
+        help="end the schedule (learning rate 0) at this step instead of --steps; the stream "
+        "of questions stays the one --steps makes, so a resumed run may shorten its schedule",
+    )
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1.5e-4)
     p.add_argument("--max-len", type=int, default=192)
@@ -298,7 +328,8 @@ def main() -> None:
         Tokenizer.from_file(str(base / "tokenizer.json")), args.max_len, args.stride
     )
     all_batches, dev, dev_neg = build(args, tokenizer)
-    total = min(args.steps, len(all_batches))
+    total = min(args.end_step or args.steps, len(all_batches))
+    stream = stream_id(all_batches)
 
     model = BertForQuestionAnswering.from_pretrained(str(base))
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -315,6 +346,13 @@ def main() -> None:
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
         step, history = state["step"], state["history"]
+        if state.get("stream", stream) != stream:
+            raise SystemExit(f"{ckpt} was trained on another stream of batches (other data, "
+                             "code or arguments): start a new --out")  # fmt: skip
+        if "torch_rng" in state:
+            torch.set_rng_state(state["torch_rng"])
+        if step >= total:
+            raise SystemExit(f"{ckpt} is at step {step}, the schedule ends at {total}")
         log.info("resumed at step %d", step)
     log.info("%d steps in all, from step %d", total, step)
 
@@ -326,7 +364,7 @@ def main() -> None:
         info = {"args": {k: str(v) for k, v in vars(args).items()}, "history": history}
         (args.out / "metrics.json").write_text(json.dumps(info, indent=1))
         save(model, base, args.out / "model")
-        checkpoint(ckpt, model, opt, sched, step, history)
+        checkpoint(ckpt, model, opt, sched, step, history, stream)
 
     model.train()
     t0 = last = time.time()
@@ -352,6 +390,7 @@ def main() -> None:
             record()
             last = time.time()
         if args.stop_after and step - first >= args.stop_after:
+            record()  # a probe's steps are kept too
             break
 
 
