@@ -197,7 +197,8 @@ def test_a_conversation_survives_a_restart_and_reopens_with_its_cards(browser, e
         client = Client(server.url, verbose=False, analytics_enabled=False)
         text, first = client.predict(GHANI, None, api_name="/chat")
         cid = first["conversation_id"]
-        assert text.startswith("Asadullah Khaleed") and len(cid) == 32
+        assert "[1]" in text and len(cid) == 32  # an answer, cited by the sentence naming him
+        assert "Asadullah Khaleed will be defense minister" in first["citations"][0]["quote"]
         _, again = client.predict("When was he named?", cid, api_name="/chat")
         assert again["conversation_id"] == cid
         assert "defense minister" in again["query"]  # rewritten with the earlier turn
