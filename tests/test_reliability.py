@@ -95,6 +95,20 @@ def wait_for_log(process: subprocess.Popen[bytes], log: Path, text: str) -> None
         time.sleep(0.1)
 
 
+def paused_ingest(cwd: Path, log: Path, phase: str, units: int) -> subprocess.Popen[bytes]:
+    """``rag -v ingest`` in ``cwd``, returned once the test seam has stopped it at phase:units."""
+    with open(log, "w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rag", "-v", "ingest"],
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, "RAG_PAUSE_AT": f"{phase}:{units}"},
+        )
+    wait_for_log(process, log, f"paused at phase {phase} ")
+    return process
+
+
 # --- bad input ----------------------------------------------------------------------------------
 
 
@@ -361,15 +375,7 @@ def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
         shutil.rmtree(tmp_path / "index")
         shutil.copytree(pristine, tmp_path / "index")
         log = tmp_path.parent / f"ingest-{phase}-{units}.log"
-        with open(log, "w") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "rag", "-v", "ingest"],
-                cwd=tmp_path,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                env={**os.environ, "RAG_PAUSE_AT": f"{phase}:{units}"},
-            )
-        wait_for_log(process, log, f"paused at phase {phase} ")
+        process = paused_ingest(tmp_path, log, phase, units)
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert process.returncode == -signal.SIGKILL, f"the ingest ended at {phase}:{units}"
@@ -415,17 +421,9 @@ def test_readers_keep_answering_while_an_ingest_runs_and_a_second_ingest_fails_f
     for path in (tmp_path / "more").iterdir():
         path.rename(tmp_path / "corpus" / f"new-{path.name}")
     log = tmp_path / "ingest.log"
-    with open(log, "w") as stderr:
-        writer = subprocess.Popen(
-            [sys.executable, "-m", "rag", "-v", "ingest"],
-            cwd=tmp_path,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            # The test seam stops it half-way through writing its new generation, holding the
-            # lock, until the test lets it go on: an overlap on a machine of any speed.
-            env={**os.environ, "RAG_PAUSE_AT": "writing:1"},
-        )
-    wait_for_log(writer, log, "paused at phase writing ")
+    # The test seam stops it half-way through writing its new generation, holding the lock,
+    # until the test lets it go on: an overlap on a machine of any speed.
+    writer = paused_ingest(tmp_path, log, "writing", 1)
     started = time.perf_counter()
     with pytest.raises(IndexBusyError, match="busy"):
         QA(settings, embedder=embedder).ingest()
