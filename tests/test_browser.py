@@ -47,7 +47,8 @@ class Page:
         self.server = server
         self.context = browser.new_context(viewport={"width": 1400, "height": 900})
         self.page = self.context.new_page()
-        self.page.set_default_timeout(60_000)
+        # a hang check: on a loaded 2-core machine the first page load once took over 60 s
+        self.page.set_default_timeout(ANSWER_MS)
         self.requests: list[str] = []
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.goto(server.url)

@@ -84,7 +84,8 @@ class Tab:
     def __init__(self, browser, url: str, login: tuple[str, str] | None = None) -> None:
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
         self.page = self.context.new_page()
-        self.page.set_default_timeout(60_000)
+        # a hang check: on a loaded 2-core machine the first page load once took over 60 s
+        self.page.set_default_timeout(ANSWER_MS)
         self.page.goto(url)
         if login is not None:
             self.page.locator("input[type=text], input:not([type])").first.fill(login[0])
