@@ -72,9 +72,9 @@ def test_table_rows_are_the_csv_loaders_own_lines():
     """WTQ passages are ``rag.formats.load_csv``'s lines: training reads what a user's CSV
     becomes, and a change to the renderer changes the training text with it."""
     from rag.formats import load_csv
-    from training.qa_sources import _gz_json
+    from training.qa_sources import wtq_tables
 
-    tables = _gz_json("wtq-tables.json.gz")
+    tables = wtq_tables()
     train, dev = load_source("wtq")
     for article in (train + dev)[::50]:
         lines = [text for text, _ in load_csv(tables[article["title"]]).parts]

@@ -139,9 +139,14 @@ def _place_in_report(passages: list[str], tables: int, answer: str) -> tuple[int
     return hits[0] if len(hits) == 1 else None
 
 
+def wtq_tables() -> dict[str, str]:
+    """WikiTableQuestions' tables: name -> CSV text."""
+    return _gz_json("wtq-tables.json.gz")  # type: ignore[return-value]
+
+
 def wtq() -> list[dict]:
     """WikiTableQuestions: each table, rendered by ``rag``'s CSV loader, is one article."""
-    tables: dict[str, str] = _gz_json("wtq-tables.json.gz")  # type: ignore[assignment]
+    tables = wtq_tables()
     by_table: dict[str, list[dict]] = {}
     for x in _gz_lines("wtq-train.jsonl.gz"):
         by_table.setdefault(x["table"], []).append(x)
