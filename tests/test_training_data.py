@@ -56,6 +56,17 @@ def test_no_training_passage_is_or_quotes_an_evaluation_paragraph(source, evalua
         assert not _sentences(passage) & sentences, passage[:80]
 
 
+@pytest.mark.slow
+def test_no_dev_title_is_trained_on_in_any_source():
+    """QED quotes SQuAD's articles: a dev title must be held out of every source's train."""
+    from training.qa_sources import title_key
+
+    splits = {s: load_source(s) for s in SOURCES}
+    dev = {title_key(a["title"]) for _, d in splits.values() for a in d}
+    trained = {title_key(a["title"]) for t, _ in splits.values() for a in t}
+    assert dev and not dev & trained
+
+
 def test_every_answer_is_a_span_of_its_passage_and_a_whole_cell_in_a_table():
     for source in ("wtq", "tatqa", "qed", "squad-dev13"):
         train, dev = load_source(source)

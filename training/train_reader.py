@@ -266,6 +266,10 @@ def parse_args() -> argparse.Namespace:
         help="end the schedule (learning rate 0) at this step instead of --steps; the stream "
         "of questions stays the one --steps makes, so a resumed run may shorten its schedule",
     )
+    p.add_argument(
+        "--init", type=Path, help="warm-start from this reader (a Hugging Face model folder)"
+    )
+    p.add_argument("--warmup", type=float, default=0.06, help="share of steps warming up")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1.5e-4)
     p.add_argument("--max-len", type=int, default=192)
@@ -331,11 +335,11 @@ def main() -> None:
     total = min(args.end_step or args.steps, len(all_batches))
     stream = stream_id(all_batches)
 
-    model = BertForQuestionAnswering.from_pretrained(str(base))
+    model = BertForQuestionAnswering.from_pretrained(str(args.init or base))
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [q for q in model.parameters() if q.requires_grad]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    sched = get_linear_schedule_with_warmup(opt, int(0.06 * total), total)
+    sched = get_linear_schedule_with_warmup(opt, int(args.warmup * total), total)
 
     args.out.mkdir(parents=True, exist_ok=True)
     ckpt = args.out / "checkpoint.pt"
