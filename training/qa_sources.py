@@ -17,11 +17,11 @@ sum is not a span).
 The split is by article (a Wikipedia title, a review set, a table, a report), never by
 question: a fixed hash of the title puts about 1 in 20 articles of a source into its dev split.
 The 13 SQuAD dev articles keep their own split (Kenya as dev). A title is held out in every
-source at once (:func:`dev_titles`), so a QED paragraph of a SQuAD dev article is not trained on. Every passage
-that shares 12 consecutive words with the 35 evaluation articles is dropped (lower-cased,
-punctuation and QED's tokenisation ignored), as is any article with one of their titles
-however a source spells it (the shared data is already filtered by 60-character sentences;
-this check is ours, and stricter).
+source at once (:func:`dev_titles`), so a QED paragraph of a SQuAD dev article is not trained
+on. Every passage that shares 12 consecutive words with the 35 evaluation articles is dropped
+(lower-cased, punctuation and QED's tokenisation ignored), as is any article with one of
+their titles however a source spells it (the shared data is already filtered by 60-character
+sentences; this check is ours, and stricter).
 """
 
 from __future__ import annotations
