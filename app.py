@@ -21,11 +21,11 @@ import gradio as gr
 
 from rag import QA, RagError, Settings
 from rag.catalog import Catalog
-from rag.present import DOCUMENT_COLUMNS, HISTORY_COLUMNS, Session, sources_html
-from rag.uploads import UPLOAD_SUFFIXES
+from rag.ingest.uploads import UPLOAD_SUFFIXES
 from ui import ChatSession, Handlers, settings_markdown
 from ui.assets import DOCUMENT_JS, PANEL_CSS, SOURCES_JS
 from ui.launch import APP_DIR, LaunchError, blocked_paths, is_loopback, launch_options, parse_auth
+from ui.present import DOCUMENT_COLUMNS, HISTORY_COLUMNS, Session, sources_html
 
 __all__ = [
     "APP_DIR",

@@ -48,7 +48,7 @@ class Context:
         return Settings(corpus_dir=corpus, index_dir=index, auto_ingest=False, **extra)
 
     def __post_init__(self) -> None:
-        from rag.embeddings import Embedder
+        from rag.embed.embedder import Embedder
 
         self.embedder = Embedder(cache_dir=self.model_cache)
         self._baseline_embeddings: Any = None

@@ -22,7 +22,7 @@ K = 4
 def embeddings() -> Any:
     from langchain_huggingface import HuggingFaceEmbeddings
 
-    from rag.modelfolder import resolve_model_path
+    from rag.embed.model_folder import resolve_model_path
 
     return HuggingFaceEmbeddings(
         model_name=str(resolve_model_path("all-MiniLM-L6-v2")),

@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 from langchain_core.callbacks import BaseCallbackHandler  # noqa: E402
 
 from rag import QA, Answer, Settings  # noqa: E402
-from rag.citations import renumber, sanitize  # noqa: E402
-from rag.embeddings import Embedder  # noqa: E402
-from rag.llm import find_packaged_gguf, make_chat_model  # noqa: E402
+from rag.cite.markers import renumber, sanitize  # noqa: E402
+from rag.embed.embedder import Embedder  # noqa: E402
+from rag.generate.backends import find_packaged_gguf, make_chat_model  # noqa: E402
 
 
 class RawOutputs(BaseCallbackHandler):

@@ -32,7 +32,7 @@ def _file_chunks(index: Path, corpus: Path) -> list[tuple[Path, int]]:
 
 def run(ctx: Any) -> dict[str, Any]:
     from rag import QA
-    from rag.ingest import ingest
+    from rag.ingest.pipeline import ingest
 
     peps = _file_chunks(ctx.work / "ours-peps", ctx.work / "peps")
     squad = _file_chunks(ctx.work / "ours-squad", ctx.squad_corpus)

@@ -29,7 +29,7 @@ def run(ctx: Any) -> dict[str, Any]:
         r["chunks_per_s"] = r["chunks"] / r["seconds"]
         r["mb_per_s"] = mb / r["seconds"]
 
-    from rag.ingest import ingest
+    from rag.ingest.pipeline import ingest
 
     settings = ctx.settings(corpus, ctx.work / "ours-peps")
     started = time.perf_counter()

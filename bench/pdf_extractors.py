@@ -3,8 +3,8 @@
 ``python -m bench.pdf_extractors [--runs 3] [--extractors pypdf,pypdfium2,pdfminer]``
 
 For each extractor (pypdf, pypdfium2, pdfminer.six) and each PDF of ``../shared/corpora/pdfs/``
-(see its README), the pages' text goes through :func:`rag.pdftext.clean_pages`, as in
-ingestion, and is checked for:
+(see its README), the pages' text goes through
+:func:`rag.preprocess.pdf_cleaning.clean_pages`, as in ingestion, and is checked for:
 
 * ligature glyphs (U+FB00-U+FB06) and words split by a hyphen at a line end ("-\\n") left;
 * compounds whose hyphen must stay (the notice's "non-normal", "FAA-approved", ...);
@@ -19,8 +19,8 @@ ingestion, and is checked for:
 Speed is pages per second of extraction alone (median of ``--runs`` runs, one thread).
 A benchmark, not a test: nothing is asserted; it prints Markdown tables.
 
-``rag/pdftext.py`` is loaded from its file, so this runs in any environment with the three
-extractors installed, without the project's own dependencies.
+``rag/preprocess/pdf_cleaning.py`` is loaded from its file, so this runs in any environment
+with the three extractors installed, without the project's own dependencies.
 """
 
 from __future__ import annotations
@@ -79,7 +79,9 @@ _LIGATURE = re.compile("[\ufb00-\ufb06]")
 
 
 def load_pdftext():
-    spec = importlib.util.spec_from_file_location("pdftext", ROOT / "rag" / "pdftext.py")
+    spec = importlib.util.spec_from_file_location(
+        "pdftext", ROOT / "rag" / "preprocess" / "pdf_cleaning.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -204,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     clean_pages = load_pdftext().clean_pages
     results = [evaluate(name, args.runs, clean_pages) for name in args.extractors.split(",")]
     keys = [key for key in results[0] if key not in ("name", "speed")]
-    print("\n## Text quality after rag.pdftext.clean_pages, and speed\n")
+    print("\n## Text quality after rag.preprocess.pdf_cleaning.clean_pages, and speed\n")
     print("| check | " + " | ".join(r["name"] for r in results) + " |")
     print("| --- |" + " --- |" * len(results))
     for key in keys:

@@ -46,7 +46,7 @@ def run(ctx: Any) -> dict[str, Any]:
             "baseline": measure_baseline(ctx, ctx.work / f"base-{name}", qs),
         }
     if ctx.server:
-        from rag.ingest import ingest
+        from rag.ingest.pipeline import ingest
 
         with ChromaServer(ctx.work / "chroma-server") as server:
             settings = ctx.settings(

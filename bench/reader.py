@@ -46,8 +46,8 @@ from bench.rules_answerer import DEFAULT_THRESHOLD as RULES_THRESHOLD  # noqa: E
 from bench.rules_answerer import ExtractiveAnswerer as RulesAnswerer  # noqa: E402
 from bench.squad import write_corpus  # noqa: E402
 from rag import QA, Answer, Settings  # noqa: E402
-from rag.ingest import ingest  # noqa: E402
-from rag.metrics import containment, exact_match, strip_citations, token_f1  # noqa: E402
+from rag.evaluation.metrics import containment, exact_match, strip_citations, token_f1  # noqa: E402
+from rag.ingest.pipeline import ingest  # noqa: E402
 from training.squad_data import load_articles, silent, split  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -88,7 +88,7 @@ def with_baseline(qa: QA, reader: str | None) -> QA | None:
     """A second QA over the same index that reads with the reader at ``reader``."""
     if not reader:
         return None
-    from rag.reader import ReaderModel
+    from rag.read.model import ReaderModel
 
     return QA(qa.settings, embedder=qa.embedder, reader_model=ReaderModel(reader))
 
@@ -246,7 +246,7 @@ def main() -> None:
     p.add_argument("--baseline-reader", help="another reader folder, compared in the same run")
     p.add_argument("--no-rules", action="store_true", help="leave the retired rules out")
     args = p.parse_args()
-    from rag.embeddings import Embedder
+    from rag.embed.embedder import Embedder
 
     embedder = Embedder()
     articles = load_articles()

@@ -52,7 +52,7 @@ def make_pairs(out: Path, dev_n: int) -> None:
 
 
 def read(pairs_file: Path, out: Path, reader: str | None) -> None:
-    from rag.reader import ReaderModel
+    from rag.read.model import ReaderModel
 
     model = ReaderModel(reader)
     rows = []

@@ -1,6 +1,6 @@
 """The rule-based answerer that the learned reader replaced, kept as the benchmarks' baseline.
 
-Until the reader (``rag/extractive.py``), this was the default answerer; ``bench/reader.py``
+Until the reader (``rag/read/answerer.py``), this was the default answerer; ``bench/reader.py``
 measures the two side by side. It is not part of the package.
 
 It scores every sentence of the retrieved passages against the question (embedding similarity
@@ -24,10 +24,10 @@ from enum import Enum
 import numpy as np
 from langchain_core.documents import Document
 
-from rag.analysis import analyze
-from rag.embeddings import Embedder
-from rag.sentences import sentence_spans
-from rag.types import ABSTAIN_TEXT, Answer, Citation
+from rag.embed.embedder import Embedder
+from rag.results import ABSTAIN_TEXT, Answer, Citation
+from rag.text.sentences import sentence_spans
+from rag.text.words import analyze
 
 #: Abstain below this confidence unless the index stores a calibrated value
 #: (``rag eval --calibrate``). Set from the calibration on tests/data/questions.jsonl.

@@ -21,8 +21,8 @@ def ours_ingest(
     Linear layers for the bulk forward passes: a lever measured, not a setting.
     """
     started = time.perf_counter()
-    from rag.embeddings import Embedder
-    from rag.ingest import ingest
+    from rag.embed.embedder import Embedder
+    from rag.ingest.pipeline import ingest
     from rag.settings import Settings
 
     embedder = Embedder(cache_dir=Path(model_cache))
@@ -82,11 +82,11 @@ def levers(corpus: str, model_cache: str, n: int) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from rag.chunking import chunk_text
-    from rag.chunkrecords import keyword_text
-    from rag.cleaning import clean
-    from rag.embeddings import Embedder
-    from rag.loaders import file_digest, load
+    from rag.convert.loaders import file_digest, load
+    from rag.embed.embedder import Embedder
+    from rag.ingest.records import keyword_text
+    from rag.preprocess.chunking import chunk_text
+    from rag.preprocess.cleaning import clean
 
     torch.set_num_threads(1)
     base = Embedder(cache_dir=Path(model_cache))

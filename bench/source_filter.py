@@ -38,7 +38,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from bench.common import fmt, load_average, percentile, table
 from bench.squad import write_corpus
 from rag import QA, Settings
-from rag.ingest import ingest
+from rag.ingest.pipeline import ingest
 from training.squad_data import load_articles, split
 
 log = logging.getLogger("bench.source_filter")
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--out", type=Path, help="JSON results [default: WORKDIR/source_filter.json]")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    from rag.embeddings import Embedder
+    from rag.embed.embedder import Embedder
 
     embedder = Embedder()
     args.workdir.mkdir(parents=True, exist_ok=True)

@@ -3,10 +3,10 @@
     python -m bench.splitters --peps 100      # ~1 minute on 2 cores
 
 Chunks N PEPs spread over the series (cleaned as ingest cleans them, default settings, model
-token counts) twice: with :func:`rag.sentences.fast_sentence_spans`, which the chunker uses,
-and with :func:`rag.sentences.sentence_spans` (pysbd) swapped in for it. Reports CPU seconds of each
-and how many chunks differ. The reason chunking keeps the fast splitter (``rag/sentences.py``).
-"""
+token counts) twice: with :func:`rag.text.sentences.fast_sentence_spans`, which the chunker uses,
+and with :func:`rag.text.sentences.sentence_spans` (pysbd) swapped in for it. Reports CPU
+seconds of each and how many chunks differ. The reason chunking keeps the fast splitter
+(``rag/text/sentences.py``)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ import time
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import rag.chunking as chunking
+import rag.preprocess.chunking as chunking
 from bench.common import table, write_json
 from bench.corpora import pep_files
-from rag import sentences
-from rag.cleaning import clean
-from rag.embeddings import Embedder
-from rag.loaders import PARSED_MARKUP, file_digest, load
+from rag.convert.loaders import PARSED_MARKUP, file_digest, load
+from rag.embed.embedder import Embedder
+from rag.preprocess.cleaning import clean
+from rag.text import sentences
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:

@@ -33,10 +33,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from rag import Settings, evaluate
-from rag.embeddings import Embedder
+from rag.embed.embedder import Embedder
 from rag.evaluation import EvalReport, Question
-from rag.metrics import mean
-from rag.retrieval import DEFAULT_FUSION, PLAIN_RRF, Fusion
+from rag.evaluation.metrics import mean
+from rag.retrieve.hybrid import DEFAULT_FUSION, PLAIN_RRF, Fusion
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT / ".." / "shared" / "corpora" / "squad-v1.1-dev" / "dev-v1.1.json"

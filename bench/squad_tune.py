@@ -2,7 +2,7 @@
 
 Run through ``python -m bench.squad --tune``. Every question's exact dense similarity to every
 chunk and its BM25 score for every chunk are computed once (2,547 chunks), then each candidate
-configuration re-ranks with :func:`rag.retrieval.fuse`, the function the retriever uses. The
+configuration re-ranks with :func:`rag.retrieve.hybrid.fuse`, the function the retriever uses. The
 search is staged to keep it small and readable:
 
 1. BM25 side: k1, b and whether question words are dropped from the query, each scored by the
@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 
 from rag import QA, Settings
-from rag.chunkrecords import keyword_text
-from rag.embeddings import Embedder
+from rag.embed.embedder import Embedder
 from rag.evaluation import Question
-from rag.keyword import K1, B, KeywordIndex
-from rag.retrieval import DEFAULT_FUSION, Fusion, fuse
+from rag.ingest.records import keyword_text
+from rag.retrieve.hybrid import DEFAULT_FUSION, Fusion, fuse
+from rag.store.bm25 import K1, B, KeywordIndex
 
 NOISE = 0.002
 

@@ -3,11 +3,11 @@
     python -m bench.st_encode --chunks 500 --rounds 6    # a few minutes on 2 cores
 
 Takes ingest chunks of PEPs (as ingest makes them: default settings, the dense text of each
-chunk), embeds them with :class:`rag.embeddings.Embedder` on torch (``onnx=False``) and with
+chunk), embeds them with :class:`rag.embed.embedder.Embedder` on torch (``onnx=False``) and with
 sentence-transformers loaded from the same packaged folder, and reports the largest vector
 difference, the padded tokens each computes, and CPU ms per chunk and chunks/s of each over
 ``--rounds`` interleaved rounds. The reason ingest keeps its own batching
-(``rag/torchruntime.py``). sentence-transformers is already a dependency.
+(``rag/embed/torch_runtime.py``). sentence-transformers is already a dependency.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import numpy as np
 
 from bench.common import table, write_json
 from bench.corpora import pep_files
-from rag.chunkrecords import chunk_document
-from rag.cleaning import clean
-from rag.embeddings import Embedder
-from rag.loaders import file_digest, load
+from rag.convert.loaders import file_digest, load
+from rag.embed.embedder import Embedder
+from rag.ingest.records import chunk_document
+from rag.preprocess.cleaning import clean
 from rag.settings import Settings
 
 

@@ -98,7 +98,7 @@ def sweep(names: list[str], args: argparse.Namespace) -> dict[str, Any]:
     load_before = load_average()
     console.print(f"[bold]sweep[/]: load {load_before}; {len(sample)} SQuAD questions")
 
-    from rag.embeddings import Embedder
+    from rag.embed.embedder import Embedder
 
     embedder = Embedder(cache_dir=model_cache)
     embedder.export_onnx()  # once; not part of any timed run

@@ -7,6 +7,9 @@
 ``ask`` is one-shot; :class:`QA` keeps the model and index open for many questions.
 """
 
+import sys
+
+from rag import results
 from rag.errors import (
     BackendError,
     CorpusError,
@@ -20,8 +23,12 @@ from rag.errors import (
 )
 from rag.evaluation import EvalReport, evaluate
 from rag.qa import QA, ask
+from rag.results import Answer, Citation, DocumentInfo, IngestSummary, Passage, SkippedFile
 from rag.settings import Settings
-from rag.types import Answer, Citation, DocumentInfo, IngestSummary, Passage, SkippedFile
+
+# ``rag.types`` was the results' module before it was renamed (it shadowed the standard
+# library's ``types``); programs that import ``from rag.types import Answer`` keep working.
+sys.modules.setdefault("rag.types", results)
 
 __all__ = [
     "QA",

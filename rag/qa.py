@@ -6,13 +6,13 @@ The pipeline is a LangChain LCEL chain::
 
 so it composes with the rest of LangChain (callbacks, tracing, batching), while the answerer
 behind the last step is chosen by configuration: ``RAG_LLM=extractive`` (the default) quotes
-evidence, anything else names a chat model (:mod:`rag.llm`) that writes an answer which is then
-checked against the passages (:mod:`rag.generative`). With a chat model, follow-ups are also
-rewritten by the model.
+evidence, anything else names a chat model (:mod:`rag.generate.backends`) that writes an answer
+which is then checked against the passages (:mod:`rag.generate.answerer`). With a chat model,
+follow-ups are also rewritten by the model.
 
 ``sources`` narrows a question to chosen documents (paths or glob patterns relative to the
-corpus folder, see :func:`rag.sources.resolve_sources`): both retrievers search only their
-chunks, and an abstention then says that only those documents were searched.
+corpus folder, see :func:`rag.retrieve.source_filter.resolve_sources`): both retrievers search
+only their chunks, and an abstention then says that only those documents were searched.
 """
 
 from __future__ import annotations
@@ -29,21 +29,21 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from rag.analysis import analyze
-from rag.citations import sanitize
-from rag.embeddings import Embedder
+from rag.cite.markers import sanitize
+from rag.embed.embedder import Embedder
 from rag.errors import IndexMissingError, QuestionError
-from rag.extractive import ExtractiveAnswerer
-from rag.followup import rewrite, rewrite_with_llm
-from rag.generative import GenerativeAnswerer
-from rag.index import IndexDir, IndexReader
-from rag.ingest import Progress, ingest
-from rag.llm import BackendSpec, backend_errors, make_chat_model, parse_backend
-from rag.reader import ReaderModel
-from rag.retrieval import HybridRetriever, to_passage
+from rag.generate.answerer import GenerativeAnswerer
+from rag.generate.backends import BackendSpec, backend_errors, make_chat_model, parse_backend
+from rag.ingest.pipeline import Progress, ingest
+from rag.read.answerer import ExtractiveAnswerer
+from rag.read.model import ReaderModel
+from rag.results import ABSTAIN_TEXT, Answer, DocumentInfo, IngestSummary, Passage
+from rag.retrieve.followup import rewrite, rewrite_with_llm
+from rag.retrieve.hybrid import HybridRetriever, to_passage
+from rag.retrieve.source_filter import resolve_sources
 from rag.settings import Settings
-from rag.sources import resolve_sources
-from rag.types import ABSTAIN_TEXT, Answer, DocumentInfo, IngestSummary, Passage
+from rag.store.generations import IndexDir, IndexReader
+from rag.text.words import analyze
 
 log = logging.getLogger(__name__)
 
@@ -396,7 +396,7 @@ def validate_question(question: Any, max_chars: int) -> str:
 def abstain_text(sources: Sequence[str]) -> str:
     """The abstention after a search limited to ``sources`` (resolved document paths).
 
-    It differs from :data:`~rag.types.ABSTAIN_TEXT` on purpose: "the documents do not answer"
+    It differs from :data:`~rag.results.ABSTAIN_TEXT` on purpose: "the documents do not answer"
     would be wrong when most of them were not searched, and the user's next step (widen the
     choice) depends on knowing that.
     """

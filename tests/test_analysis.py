@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bm25s.stopwords import STOPWORDS_EN
 
-from rag.analysis import (
+from rag.store.bm25 import KeywordIndex
+from rag.text.words import (
     LIGHT_WORDS,
     OVERLAP_STOP_WORDS,
     QUESTION_WORDS,
@@ -13,7 +14,6 @@ from rag.analysis import (
     stem,
     words,
 )
-from rag.keyword import KeywordIndex
 
 
 def test_the_base_stop_words_are_bm25s_english_list():

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from rag import QA, BackendError, IndexMismatchError, Settings
-from rag.index import IndexDir
-from rag.vectors import ChromaVectors
+from rag.store.generations import IndexDir
+from rag.store.vectors import ChromaVectors
 from tests.conftest import CORPUS, SEED
 
 pytestmark = pytest.mark.slow
@@ -181,7 +181,7 @@ def test_two_collections_share_one_server_and_answer_only_from_their_own(
     tmp_path: Path, server: ChromaServer, embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two named collections on one server: separate server collections, no crossed answers."""
-    from rag.genstore import server_collection
+    from rag.ingest.generation_store import server_collection
 
     monkeypatch.chdir(tmp_path)  # collections/NAME/... are relative to the working directory
     facts = {

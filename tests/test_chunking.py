@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from rag.chunking import chunk_text
-from rag.cleaning import clean
-from rag.loaders import RawDocument
+from rag.convert.loaders import RawDocument
+from rag.preprocess.chunking import chunk_text
+from rag.preprocess.cleaning import clean
 from tests.conftest import CORPUS, SEED
 
 
@@ -66,8 +66,8 @@ def test_overlap_must_be_smaller_than_size():
 
 
 def test_chunks_start_and_end_where_the_fast_sentence_splitter_cuts():
-    """Chunking takes its sentences from rag.sentences (fast mode), not a splitter of its own."""
-    from rag.sentences import fast_sentence_spans
+    """Chunking takes its sentences from rag.text.sentences (fast mode), not its own splitter."""
+    from rag.text.sentences import fast_sentence_spans
 
     text = " ".join(f"Mr. Lund built bridge {i} in 19{i:02d}. It still stands." for i in range(40))
     spans = fast_sentence_spans(text)

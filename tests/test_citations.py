@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from langchain_core.documents import Document
 
-from rag.citations import StreamCleaner, is_refusal, renumber, sanitize
-from rag.sentences import sentence_spans
-from rag.support import CitationChecker, claims
-from rag.types import ABSTAIN_TEXT
+from rag.cite.checker import CitationChecker, claims
+from rag.cite.markers import StreamCleaner, is_refusal, renumber, sanitize
+from rag.results import ABSTAIN_TEXT
+from rag.text.sentences import sentence_spans
 
 DOC = (
     "The kappa bridge opened in 1931 in Bergen. It was designed by Astrid Lund, an engineer "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from rag.cleaning import clean
-from rag.loaders import RawDocument
+from rag.convert.loaders import RawDocument
+from rag.preprocess.cleaning import clean
 from tests.conftest import CORPUS, SEED
 
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from rag import QA, Settings
-from rag.genstore import server_collection
+from rag.ingest.generation_store import server_collection
 from tests.clirun import rag
 
 

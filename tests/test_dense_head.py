@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from rag import QA, Settings
-from rag.chunkrecords import dense_text, keyword_text
-from rag.index import IndexDir
+from rag.ingest.records import dense_text, keyword_text
+from rag.store.generations import IndexDir
 
 TEXTS = [
     "Ünïcödé, emoji 🙂 and punctuation -- tokenised like everything else. " * 5,

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from rag import QA
-from rag import embeddings as emb_module
-from rag.embeddings import Embedder
+from rag.embed import embedder as emb_module
+from rag.embed.embedder import Embedder
 from tests.conftest import ROOT
 
 TEXTS = [

@@ -26,9 +26,9 @@ from rag.evaluation import (
     run_grid,
     split_arguments,
 )
-from rag.index import IndexDir
-from rag.metrics import strip_citations
+from rag.evaluation.metrics import strip_citations
 from rag.qa import QA
+from rag.store.generations import IndexDir
 from tests.conftest import CHROMIUM_ARGS, DATA, SEED
 
 QUESTIONS = DATA / "questions.jsonl"
@@ -190,7 +190,7 @@ def test_bad_gates(spec, message):
 
 
 def test_retrieval_only_with_another_fusion(shipped, embedder):
-    from rag.retrieval import Fusion
+    from rag.retrieve.hybrid import Fusion
 
     questions = some("a01", "a02")
     report = evaluate(

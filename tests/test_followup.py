@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.followup import is_follow_up, rewrite, user_turns
+from rag.retrieve.followup import is_follow_up, rewrite, user_turns
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from rag import QA, Settings
-from rag.chunking import chunk_text
-from rag.cleaning import clean
-from rag.loaders import SkipFile, load
+from rag.convert.loaders import SkipFile, load
+from rag.preprocess.chunking import chunk_text
+from rag.preprocess.cleaning import clean
 
 
 def write_docx(path: Path) -> None:

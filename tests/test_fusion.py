@@ -6,8 +6,8 @@ import statistics
 
 import pytest
 
-from rag.keyword import KeywordIndex
-from rag.retrieval import PLAIN_RRF, Fusion, fuse
+from rag.retrieve.hybrid import PLAIN_RRF, Fusion, fuse
+from rag.store.bm25 import KeywordIndex
 
 DENSE = [("a", 0.9), ("b", 0.5), ("c", 0.1)]
 BM25 = [("c", 12.0), ("d", 6.0), ("a", 0.0)]

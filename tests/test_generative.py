@@ -17,13 +17,13 @@ from langchain_core.documents import Document
 from langchain_core.language_models import FakeListChatModel
 
 from rag import QA, Answer, Settings
-from rag.followup import rewrite, rewrite_with_llm
-from rag.llm import backend_errors
-from rag.present import answer_markdown, citation_payload
-from rag.prompts import ANSWER_SYSTEM, answer_messages, defuse, rewrite_messages
-from rag.types import ABSTAIN_TEXT
+from rag.generate.backends import backend_errors
+from rag.generate.prompts import ANSWER_SYSTEM, answer_messages, defuse, rewrite_messages
+from rag.results import ABSTAIN_TEXT
+from rag.retrieve.followup import rewrite, rewrite_with_llm
 from tests.conftest import SEED
 from tests.test_qa import verify
+from ui.present import answer_markdown, citation_payload
 
 
 class Calls(BaseCallbackHandler):

@@ -20,7 +20,7 @@ from rag.history import (
     conversation_from_json,
     conversation_markdown,
 )
-from rag.types import ABSTAIN_TEXT, Answer, Citation, Passage
+from rag.results import ABSTAIN_TEXT, Answer, Citation, Passage
 
 DOC = "Kabul and Islamabad share the Durand Line, a border drawn in 1893. Trade crosses at Torkham."
 

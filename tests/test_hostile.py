@@ -14,7 +14,7 @@ import re
 import pytest
 
 from rag import QA, Answer, Settings
-from rag.llm import find_packaged_gguf, make_chat_model
+from rag.generate.backends import find_packaged_gguf, make_chat_model
 from tests.test_qa import verify
 
 ATTACKER = "attacker.example"

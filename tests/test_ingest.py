@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from rag import QA, CorpusError, IndexMismatchError, Settings
-from rag.index import IndexDir
+from rag.store.generations import IndexDir
 from tests.pdfs import make_pdf
 
 A = "Alpha facts. The alpha project started in 1990 in Oslo. It was led by Kari Nordmann."

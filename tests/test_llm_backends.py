@@ -22,14 +22,14 @@ import httpx
 import pytest
 
 from rag import QA, Answer, BackendError, Settings, ask
-from rag.llm import (
+from rag.generate.backends import (
     BackendSpec,
     backend_errors,
     find_packaged_gguf,
     make_chat_model,
     parse_backend,
 )
-from rag.types import ABSTAIN_TEXT
+from rag.results import ABSTAIN_TEXT
 from tests.llamaserver import ALIAS, free_port, llama_server
 from tests.ollamaserver import ollama_server
 from tests.test_qa import verify

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.loaders import SkipFile, decode_text, discover, file_digest, load
+from rag.convert.loaders import SkipFile, decode_text, discover, file_digest, load
 from tests.pdfs import encrypt_pdf, make_pdf
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.markup import markdown_to_text, rst_to_text
+from rag.convert.markup import markdown_to_text, rst_to_text
 
 DATA = Path(__file__).resolve().parent / "data" / "markup"
 UNDERLINE = re.compile(r"""^[=\-~^"'`#*+]{3,}$""")
@@ -266,7 +266,7 @@ def test_crlf_and_trailing_whitespace_never_reach_the_output():
 def test_internal_failure_falls_back_to_the_source(caplog):
     # 400 nested list levels exhaust Python's recursion limit inside docutils: a real failure
     source = "".join("  " * i + f"- item {i}\n\n" for i in range(400))
-    with caplog.at_level(logging.DEBUG, logger="rag.markup"):
+    with caplog.at_level(logging.DEBUG, logger="rag.convert.markup"):
         text, meta = rst_to_text(source.replace("\n", "\r\n"))
     assert (text, meta) == (source.strip(), {})
     assert "keeping the source text" in caplog.text

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag.evaluation import CalibrationError, calibrate
-from rag.metrics import (
+from rag.evaluation.metrics import (
     citation_precision,
     citation_verified,
     containment,
@@ -27,7 +27,7 @@ from rag.metrics import (
     support_in_quotes,
     token_f1,
 )
-from rag.types import Citation
+from rag.results import Citation
 from tests.conftest import DATA
 
 SQUAD = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "squad-v1.1-dev"

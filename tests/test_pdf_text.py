@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from rag import pdf as pdf_module
-from rag.pdf import Unreadable, parse_pdf
-from rag.pdftext import clean_pages
+from rag.convert import pdf as pdf_module
+from rag.convert.pdf import Unreadable, parse_pdf
+from rag.preprocess.pdf_cleaning import clean_pages
 from tests.pdfs import encrypt_pdf, make_pdf, scanned_pdf
 
 PDFS = Path(__file__).resolve().parent / "data" / "pdfs"

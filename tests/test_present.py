@@ -12,7 +12,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from rag.present import (
+from rag.ingest.uploads import (
+    UPLOAD_SUFFIXES,
+    UploadError,
+    add_uploads,
+    corpus_path,
+    remove_document,
+    safe_filename,
+)
+from rag.results import (
+    ABSTAIN_TEXT,
+    Answer,
+    Citation,
+    DocumentInfo,
+    IngestSummary,
+    Passage,
+    SkippedFile,
+)
+from tests.conftest import SEED
+from ui.present import (
     Session,
     Turn,
     answer_markdown,
@@ -27,24 +45,6 @@ from rag.present import (
     quote_in_passage,
     sources_html,
 )
-from rag.types import (
-    ABSTAIN_TEXT,
-    Answer,
-    Citation,
-    DocumentInfo,
-    IngestSummary,
-    Passage,
-    SkippedFile,
-)
-from rag.uploads import (
-    UPLOAD_SUFFIXES,
-    UploadError,
-    add_uploads,
-    corpus_path,
-    remove_document,
-    safe_filename,
-)
-from tests.conftest import SEED
 
 MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 NASTY = (

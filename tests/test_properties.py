@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from langchain_core.embeddings import DeterministicFakeEmbedding
 
-from rag.chunking import chunk_text, whitespace_tokens
-from rag.index import IndexReader
-from rag.ingest import ingest
+from rag.ingest.pipeline import ingest
+from rag.preprocess.chunking import chunk_text, whitespace_tokens
 from rag.settings import Settings
+from rag.store.generations import IndexReader
 
 # Text made of words, sentences, paragraphs, headings and stray whitespace.
 word = st.text(

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from rag import QA, Answer, IndexMissingError, QuestionError, Settings
-from rag.types import ABSTAIN_TEXT
+from rag.results import ABSTAIN_TEXT
 from tests.conftest import DATA, SEED
 
 

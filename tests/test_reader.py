@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from rag import QA
-from rag.reader import SHIPPED, ReaderError, ReaderModel
+from rag.read.model import SHIPPED, ReaderError, ReaderModel
 
 BRIDGE = (
     "Zephyr Bridge\n\n"
@@ -160,9 +160,9 @@ def test_a_transformers_folder_reads_like_its_onnx_export(tmp_path):
     import torch
     from transformers import BertForQuestionAnswering
 
-    from rag.modelfolder import resolve_model_path
+    from rag.embed.model_folder import resolve_model_path
+    from rag.read.windows import batch
     from rag.settings import DEFAULT_EMBEDDING_MODEL
-    from rag.spans import batch
 
     base = resolve_model_path(DEFAULT_EMBEDDING_MODEL)
     torch.manual_seed(0)

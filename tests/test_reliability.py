@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from rag import QA, Answer, IndexBusyError, IndexDamagedError, QuestionError, RagError, Settings
-from rag.index import RESUME, IndexDir
+from rag.store.generations import RESUME, IndexDir
 from tests.pdfs import encrypt_pdf, make_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -324,7 +324,7 @@ def test_the_pause_seam_takes_only_points_that_exist():
             Settings(pause_at=wrong)
 
 
-#: The phases `rag -v ingest` logs, in order (rag/ingest.py).
+#: The phases `rag -v ingest` logs, in order (rag/ingest/pipeline.py).
 PHASES = ("reading", "embedding", "writing", "keyword", "publishing")
 
 
@@ -519,14 +519,14 @@ def test_ingest_ask_and_eval_work_offline_and_try_no_connection(no_network, make
     ],
 )
 def test_store_failures_are_reported_as_what_they_are(error, kind, says):
-    from rag.vectors import _embedded_error
+    from rag.store.vectors import _embedded_error
 
     found = _embedded_error(error)
     assert type(found) is kind and says in str(found)
 
 
 def test_a_bug_in_the_store_is_not_called_damage():
-    from rag.vectors import _embedded_error
+    from rag.store.vectors import _embedded_error
 
     bug = TypeError("unsupported operand type(s) for +: 'int' and 'str'")
     assert _embedded_error(bug) is bug

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.sentences import fast_sentence_spans, sentence_spans
+from rag.text.sentences import fast_sentence_spans, sentence_spans
 from tests.conftest import CORPUS, SEED
 
 TRICKY = (

@@ -16,8 +16,8 @@ from langchain_core.language_models import FakeListChatModel
 from rag import QA, RagError, Settings
 from rag.errors import SourceError
 from rag.qa import abstain_text
-from rag.sources import resolve_sources
-from rag.types import ABSTAIN_TEXT
+from rag.results import ABSTAIN_TEXT
+from rag.retrieve.source_filter import resolve_sources
 from tests.clirun import rag
 
 BRIDGE = "When did the kappa bridge open?"

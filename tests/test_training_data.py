@@ -80,9 +80,9 @@ def test_every_answer_is_a_span_of_its_passage_and_a_whole_cell_in_a_table():
 
 
 def test_table_rows_are_the_csv_loaders_own_lines():
-    """WTQ passages are ``rag.formats.load_csv``'s lines: training reads what a user's CSV
+    """WTQ passages are ``rag.convert.office.load_csv``'s lines: training reads what a user's CSV
     becomes, and a change to the renderer changes the training text with it."""
-    from rag.formats import load_csv
+    from rag.convert.office import load_csv
     from training.qa_sources import wtq_tables
 
     tables = wtq_tables()

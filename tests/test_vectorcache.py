@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rag.vectorcache import VectorCache
+from rag.embed.vector_cache import VectorCache
 
 
 def test_vector_cache_round_trip_prune_and_damage(tmp_path):

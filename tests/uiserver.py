@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag import QA, Settings
-from rag.embeddings import Embedder
+from rag.embed.embedder import Embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # app.py lives at the project root

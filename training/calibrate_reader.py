@@ -3,7 +3,7 @@
     python -m training.calibrate_reader rag/models/reader            # the shipped export
     python -m training.calibrate_reader training/runs/reader-v2/model   # the float model (HF)
 
-Reads through :class:`rag.reader.ReaderModel`, so it measures exactly what ships. Dev splits
+Reads through :class:`rag.read.model.ReaderModel`, so it measures exactly what ships. Dev splits
 only (:mod:`training.qa_sources`: articles and tables held out of training, never the 35
 evaluation articles): per source, gold-passage EM/F1 of up to ``--per-source`` answerable
 questions, and the no-answer margin of the same questions against each kind of no-answer
@@ -21,9 +21,9 @@ import random
 from pathlib import Path
 
 from rag.evaluation.calibration import calibrate
-from rag.metrics import exact_match, token_f1
-from rag.reader import ReaderModel
-from rag.spans import Span
+from rag.evaluation.metrics import exact_match, token_f1
+from rag.read.model import ReaderModel
+from rag.read.windows import Span
 from training.qa_sources import SOURCES, load_source
 from training.squad_data import (
     answerable,

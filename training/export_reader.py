@@ -40,8 +40,8 @@ from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer
 from transformers import BertForQuestionAnswering
 
-from rag.reader import matrix_sha256, packaged_word_embeddings
-from rag.spans import batch, configure, windows
+from rag.read.model import matrix_sha256, packaged_word_embeddings
+from rag.read.windows import batch, configure, windows
 from training.squad_data import answerable, load_articles, split
 
 SHIP = Path(__file__).resolve().parents[1] / "rag" / "models" / "reader"

@@ -8,9 +8,10 @@ read, ``{"title", "paragraphs": [{"context", "qas": [{"id", "question", "answers
 every kind of no-answer example is made the same way from every source.
 
 Tables are read as ``rag`` itself renders them: the CSV text goes through
-:func:`rag.formats.load_csv` and a TAT-QA table's rows through :func:`rag.formats.table_lines`
-(one line per row, ``"Header: value; Header: value."``), so the reader is trained on exactly
-the text a user's spreadsheet becomes. Consecutive rows are grouped into passages of about one
+:func:`rag.convert.office.load_csv` and a TAT-QA table's rows through
+:func:`rag.convert.office.table_lines` (one line per row, ``"Header: value; Header: value."``), so
+the reader is trained on exactly the text a user's spreadsheet becomes. Consecutive rows are grouped
+into passages of about one
 chunk; a question is kept when its answer is one cell that one row line holds (a count or a
 sum is not a span).
 
@@ -34,7 +35,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from rag.formats import load_csv, table_lines
+from rag.convert.office import load_csv, table_lines
 from training.squad_data import DEV_FILE, load_articles, split
 
 QA_TRAIN = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "qa-train"

@@ -27,7 +27,7 @@ the dev metrics at each checkpoint; ``<out>/model`` the latest weights as a Hugg
 folder for :mod:`training.export_reader`. bf16 autocast (``--bf16``) takes about 2.0 s a step
 of 32 windows on these CPUs against 3.4 s in fp32 (measured for the qa-train README).
 
-The windows are :func:`rag.spans.windows`, the same the runtime reader cuts.
+The windows are :func:`rag.read.windows.windows`, the same the runtime reader cuts.
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ import torch
 from tokenizers import Tokenizer
 from transformers import BertForQuestionAnswering, get_linear_schedule_with_warmup
 
-from rag.metrics import exact_match, token_f1
-from rag.modelfolder import resolve_model_path
+from rag.embed.model_folder import resolve_model_path
+from rag.evaluation.metrics import exact_match, token_f1
+from rag.read.windows import Span, Window, batch, best_span, configure, windows
 from rag.settings import DEFAULT_EMBEDDING_MODEL
-from rag.spans import Span, Window, batch, best_span, configure, windows
 from training.qa_sources import SOURCES, load_source
 from training.squad_data import (
     Example,

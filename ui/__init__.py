@@ -1,7 +1,7 @@
 """The web UI's behaviour, one module per area, combined into :class:`Handlers`.
 
 ``app.py`` lays out the Gradio page and wires events to these methods; everything shown is
-built by :mod:`rag.present` and every file written goes through :mod:`rag.uploads`. Nothing
+built by :mod:`ui.present` and every file written goes through :mod:`rag.ingest.uploads`. Nothing
 in :mod:`rag` imports this package (the library does not depend on Gradio).
 """
 

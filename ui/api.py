@@ -17,9 +17,9 @@ from contextlib import contextmanager
 import gradio as gr
 
 from rag import RagError
-from rag.present import citation_payload, escape
 from rag.qa import validate_question
 from ui.base import UNEXPECTED, Backend, chosen, owner_of
+from ui.present import citation_payload, escape
 
 log = logging.getLogger("rag.app")
 

@@ -16,7 +16,7 @@ import gradio as gr
 from rag import QA, Answer
 from rag.catalog import Catalog
 from rag.history import ConversationNotFound, HistoryStore, SafeHistory
-from rag.present import Session
+from ui.present import Session
 
 log = logging.getLogger("rag.app")
 

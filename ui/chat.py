@@ -8,9 +8,8 @@ import gradio as gr
 
 from rag import Answer, RagError
 from rag.errors import QuestionError
-from rag.present import Session, Turn, chat_messages, document_html, escape, sources_html
+from rag.ingest.uploads import UploadError
 from rag.qa import validate_question
-from rag.uploads import UploadError
 from ui.base import (
     UNEXPECTED,
     Backend,
@@ -20,6 +19,7 @@ from ui.base import (
     owner_of,
     show_sources,
 )
+from ui.present import Session, Turn, chat_messages, document_html, escape, sources_html
 
 log = logging.getLogger("rag.app")
 

@@ -12,7 +12,8 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from rag.history import ConversationNotFound, HistoryError
-from rag.present import (
+from ui.base import Backend, ChatSession, owner_of, show_sources
+from ui.present import (
     HISTORY_COLUMNS,
     Session,
     chat_messages,
@@ -24,7 +25,6 @@ from rag.present import (
     restored_turns,
     sources_html,
 )
-from ui.base import Backend, ChatSession, owner_of, show_sources
 
 
 class HistoryHandlers(Backend):

@@ -10,9 +10,9 @@ from typing import Any
 import gradio as gr
 
 from rag import QA, RagError
-from rag.present import DOCUMENT_COLUMNS, document_rows, escape, ingest_report, markdown_literal
-from rag.uploads import UploadError, add_uploads, remove_document
+from rag.ingest.uploads import UploadError, add_uploads, remove_document
 from ui.base import Backend
+from ui.present import DOCUMENT_COLUMNS, document_rows, escape, ingest_report, markdown_literal
 
 
 class DocumentHandlers(Backend):

@@ -5,7 +5,7 @@
     >>> report.metrics["containment"], report.metrics["abstention_rate"]
 
 :func:`evaluate` asks every question through :class:`rag.QA` and returns an
-:class:`EvalReport`; :mod:`rag.report` writes it as JSON, Markdown and HTML.
+:class:`EvalReport`; :mod:`rag.evaluation.report` writes it as JSON, Markdown and HTML.
 """
 
 from rag.evaluation.calibration import Calibration, CalibrationError, calibrate

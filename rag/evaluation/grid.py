@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.embeddings import Embedder
+from rag.embed.embedder import Embedder
 from rag.errors import RagError
 from rag.evaluation.questions import Question
 from rag.evaluation.runner import EvalReport, Progress, evaluate, metric_info

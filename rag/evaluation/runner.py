@@ -17,17 +17,17 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from rag import metrics as m
-from rag.embeddings import Embedder
+from rag.embed.embedder import Embedder
 from rag.errors import QuestionError
+from rag.evaluation import metrics as m
 from rag.evaluation.calibration import Calibration, calibrate
 from rag.evaluation.questions import Question, QuestionFileError, load_questions
-from rag.index import IndexDir
-from rag.manifest import now_iso
 from rag.qa import QA, validate_question
-from rag.retrieval import Fusion, HybridRetriever, to_passage
+from rag.results import Answer, Citation, Passage
+from rag.retrieve.hybrid import Fusion, HybridRetriever, to_passage
 from rag.settings import Settings
-from rag.types import Answer, Citation, Passage
+from rag.store.generations import IndexDir
+from rag.store.manifest import now_iso
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import fields
 from typing import Any
 
 from rag.history.records import SCHEMA_VERSION, Conversation, Turn, one_line
-from rag.types import Answer, Citation, Passage
+from rag.results import Answer, Citation, Passage
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")

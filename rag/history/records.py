@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rag.errors import RagError
-from rag.types import Answer
+from rag.results import Answer
 
 SCHEMA_VERSION = 1
 TITLE_CHARS = 80

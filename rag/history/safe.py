@@ -20,7 +20,7 @@ from rag.history.records import (
     short_title,
 )
 from rag.history.store import HistoryStore
-from rag.types import Answer
+from rag.results import Answer
 
 log = logging.getLogger("rag.history")
 

@@ -24,7 +24,7 @@ from rag.history.records import (
     Turn,
     short_title,
 )
-from rag.types import Answer
+from rag.results import Answer
 
 log = logging.getLogger("rag.history")
 

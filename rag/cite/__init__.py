@@ -1,0 +1,1 @@
+"""Citations: ``[n]`` markers made safe, and the checker that ties answer sentences to passages."""

@@ -1,0 +1,1 @@
+"""Sentence embeddings: the packaged model, its two runtimes and the vector cache."""

@@ -1,0 +1,1 @@
+"""Ingest: a corpus folder becomes a new index generation (records, stores, uploads)."""

@@ -1,0 +1,130 @@
+"""Question-passage windows and span decoding for an extractive reader (SQuAD 2.0 style).
+
+Shared by the runtime reader (:mod:`rag.read.model`) and the training code (``training/``), so
+the model is trained on exactly the windows it reads at question time. Windows come from the
+fast tokenizer's own overflow handling (``truncation="only_second"`` with a stride), as
+Haystack's ``ExtractiveReader`` and Hugging Face's QA pipeline do; the character offsets it
+returns map a token span back to an exact slice of the passage.
+
+A window's *no-answer score* is the score of the empty span at ``[CLS]``
+(``start[0] + end[0]``); its *margin* is its best span's score minus that. Margins compare
+across windows and passages (each is relative to its own window), so the best span across all
+windows is the one with the largest margin, and a negative margin means "not here".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+#: Question tokens kept at most; longer questions are cut (rare, and the head carries them).
+MAX_QUESTION_TOKENS = 48
+
+
+@dataclass(frozen=True)
+class Window:
+    """One ``[CLS] question [SEP] passage-part [SEP]`` input and its passage character map."""
+
+    passage: int  # index of the passage this window reads
+    ids: list[int]
+    type_ids: list[int]
+    context: tuple[int, int]  # token range [first, last] of the passage part
+    offsets: list[tuple[int, int]]  # per token: character span in the passage
+
+
+@dataclass(frozen=True)
+class Span:
+    """The best answer a window holds: characters ``[start, end)`` of passage ``passage``."""
+
+    passage: int
+    start: int
+    end: int
+    score: float  # start + end logit of the span
+    null: float  # start + end logit of [CLS], the no-answer score
+
+    @property
+    def margin(self) -> float:
+        return self.score - self.null
+
+
+def configure(tokenizer: Any, max_len: int, stride: int) -> Any:
+    """Set a ``tokenizers.Tokenizer`` to cut (question, passage) pairs into windows."""
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_len, stride=stride, strategy="only_second")
+    return tokenizer
+
+
+def windows(tokenizer: Any, question: str, passages: Sequence[str]) -> list[Window]:
+    """All windows of every passage for one question, with a tokenizer from :func:`configure`.
+
+    The question is cut to :data:`MAX_QUESTION_TOKENS` first so that every window keeps
+    room for the passage.
+    """
+    q = question
+    q_ids = tokenizer.encode(question, add_special_tokens=False)
+    if len(q_ids.ids) > MAX_QUESTION_TOKENS:
+        q = question[: q_ids.offsets[MAX_QUESTION_TOKENS - 1][1]]
+    out: list[Window] = []
+    encodings = tokenizer.encode_batch([(q, p) for p in passages]) if passages else []
+    for i, enc in enumerate(encodings):
+        for part in [enc, *enc.overflowing]:
+            seq = part.sequence_ids
+            ctx = [t for t, s in enumerate(seq) if s == 1]
+            if not ctx:
+                continue
+            out.append(
+                Window(
+                    passage=i,
+                    ids=list(part.ids),
+                    type_ids=list(part.type_ids),
+                    context=(ctx[0], ctx[-1]),
+                    offsets=[tuple(o) for o in part.offsets],
+                )
+            )
+    return out
+
+
+def batch(windows_: Sequence[Window]) -> dict[str, np.ndarray]:
+    """Pad windows into the three int64 arrays a BERT-family QA model takes."""
+    width = max(len(w.ids) for w in windows_)
+    ids = np.zeros((len(windows_), width), dtype=np.int64)
+    types = np.zeros_like(ids)
+    mask = np.zeros_like(ids)
+    for row, w in enumerate(windows_):
+        n = len(w.ids)
+        ids[row, :n] = w.ids
+        types[row, :n] = w.type_ids
+        mask[row, :n] = 1
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+
+
+def best_span(
+    window: Window, start: np.ndarray, end: np.ndarray, max_tokens: int = 30, top: int = 20
+) -> Span:
+    """The highest-scoring span of at most ``max_tokens`` tokens inside the passage part."""
+    first, last = window.context
+    s = start[first : last + 1]
+    e = end[first : last + 1]
+    k = min(top, len(s))
+    starts = np.argpartition(-s, k - 1)[:k]
+    ends = np.argpartition(-e, k - 1)[:k]
+    # every (start, end) pair of the top-k lists, scored at once; invalid pairs masked out
+    pair = s[starts][:, None] + e[ends][None, :]
+    length = ends[None, :] - starts[:, None]
+    pair = np.where((length >= 0) & (length < max_tokens), pair, -np.inf)
+    i, j = np.unravel_index(int(np.argmax(pair)), pair.shape)
+    if np.isfinite(pair[i, j]):
+        a, b, score = first + int(starts[i]), first + int(ends[j]), float(pair[i, j])
+    else:  # every top end lies before every top start: the best single token
+        a = b = first + int(np.argmax(s + e))
+        score = float(start[a] + end[a])
+    return Span(
+        passage=window.passage,
+        start=window.offsets[a][0],
+        end=window.offsets[b][1],
+        score=score,
+        null=float(start[0] + end[0]),
+    )

@@ -1,0 +1,1 @@
+"""Text as offsets: words and stems, sentences, word pieces, and where an offset is in its file."""
