@@ -33,7 +33,7 @@ from rag.read.windows import Span, Window, batch, best_span, configure, windows
 log = logging.getLogger(__name__)
 
 #: The shipped model's folder.
-SHIPPED = Path(__file__).resolve().parent / "models" / "reader"
+SHIPPED = Path(__file__).resolve().parents[1] / "models" / "reader"
 #: Windows for a model that does not say (a Hugging Face folder): the SQuAD 2.0 usual.
 DEFAULT_WINDOW = {"max_len": 256, "stride": 96}
 #: The packaged model's word-embedding matrix in its safetensors file.
