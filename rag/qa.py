@@ -288,6 +288,7 @@ class QA:
         return self.retriever.invoke(state["query"], sources=state["sources"])
 
     def close(self) -> None:
+        """Release the open index snapshot (files, locks); a later call opens a fresh one."""
         with self._lock:
             if self._reader is not None:
                 self._reader.close()

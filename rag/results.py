@@ -33,6 +33,7 @@ class Passage:
     bm25_rank: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, as the CLI's ``--json`` and the history store write it."""
         return asdict(self)
 
 
@@ -58,6 +59,7 @@ class Citation:
     location: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, as the CLI's ``--json`` and the history store write it."""
         return asdict(self)
 
 
@@ -84,6 +86,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, as the CLI's ``--json`` and the history store write it."""
         return asdict(self)
 
 
@@ -100,6 +103,7 @@ class DocumentInfo:
     metadata: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, as the CLI's ``--json`` and the history store write it."""
         return asdict(self)
 
 
@@ -129,9 +133,11 @@ class IngestSummary:
 
     @property
     def changed(self) -> bool:
+        """Whether the run added, updated or removed any document."""
         return bool(self.added or self.updated or self.removed)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, with ``changed`` spelled out for readers of the JSON."""
         data = asdict(self)
         data["changed"] = self.changed
         return data

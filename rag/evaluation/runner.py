@@ -121,6 +121,7 @@ class QuestionResult:
         return "" if self.abstained else m.strip_citations(self.answer)
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, as ``report.json`` stores one question."""
         return asdict(self)
 
 
@@ -140,6 +141,7 @@ class EvalReport:
     version: int = REPORT_VERSION
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data, as ``report.json`` stores it (:meth:`from_dict` reads it)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["questions"] = [q.to_dict() for q in self.questions]
         data["calibration"] = self.calibration.to_dict() if self.calibration else None
@@ -165,6 +167,7 @@ class EvalReport:
         )
 
     def metric(self, name: str) -> float | None:
+        """One headline metric by name; None when it was not computed (e.g. no gold answers)."""
         return self.metrics.get(name)
 
 
