@@ -6,10 +6,10 @@ in :mod:`rag` imports this package (the library does not depend on Gradio).
 """
 
 from ui.api import ApiHandlers
-from ui.base import ChatSession, owner_of
+from ui.backend import ChatSession, owner_of
 from ui.chat import ChatHandlers
-from ui.conversations import HistoryHandlers
 from ui.documents import DocumentHandlers, settings_markdown
+from ui.history import HistoryHandlers
 
 
 class Handlers(ChatHandlers, HistoryHandlers, DocumentHandlers, ApiHandlers):

@@ -18,7 +18,7 @@ import gradio as gr
 
 from rag import RagError
 from rag.qa import validate_question
-from ui.base import UNEXPECTED, Backend, chosen, owner_of
+from ui.backend import UNEXPECTED, Backend, chosen, owner_of
 from ui.present import citation_payload, escape
 
 log = logging.getLogger("rag.app")

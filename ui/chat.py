@@ -10,7 +10,7 @@ from rag import Answer, RagError
 from rag.errors import QuestionError
 from rag.ingest.uploads import UploadError
 from rag.qa import validate_question
-from ui.base import (
+from ui.backend import (
     UNEXPECTED,
     Backend,
     ChatSession,

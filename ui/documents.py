@@ -11,7 +11,7 @@ import gradio as gr
 
 from rag import QA, RagError
 from rag.ingest.uploads import UploadError, add_uploads, remove_document
-from ui.base import Backend
+from ui.backend import Backend
 from ui.present import DOCUMENT_COLUMNS, document_rows, escape, ingest_report, markdown_literal
 
 

@@ -12,7 +12,7 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from rag.history import ConversationNotFound, HistoryError
-from ui.base import Backend, ChatSession, owner_of, show_sources
+from ui.backend import Backend, ChatSession, owner_of, show_sources
 from ui.present import (
     HISTORY_COLUMNS,
     Session,
