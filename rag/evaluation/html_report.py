@@ -101,6 +101,7 @@ def _question_table(report: EvalReport) -> str:
     head = (
         "<h2>Questions</h2><table><tr><th>id</th><th>question</th><th>expected</th>"
         "<th>answer and citations</th><th>outcome</th><th>score</th><th>EM</th><th>F1</th>"
+        "<th>sim</th><th>recall</th>"
         f"<th>contained</th><th>hit@{k}</th><th>support cited</th><th>verified</th>"
         "<th>latency</th></tr>"
     )
@@ -127,6 +128,8 @@ def _question_table(report: EvalReport) -> str:
             f"{q.score:.3f}",
             num_text(q.metrics.get("exact_match")),
             num_text(q.metrics.get("f1")),
+            num_text(q.metrics.get("semantic_similarity")),
+            num_text(q.metrics.get("token_recall")),
             _mark(q.passed.get("containment")),
             _mark(q.passed.get(f"hit@{k}")),
             _mark(q.passed.get("support_in_citations")),

@@ -244,14 +244,18 @@ def to_markdown(report: EvalReport, comparison: Comparison | None = None) -> str
         "",
         "## Questions",
         "",
-        f"| id | question | expected | answer | outcome | score | EM | F1 | hit@{k} |",
-        "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: |",
+        "| id | question | expected | answer | outcome | score | EM | F1 | sim | recall "
+        f"| hit@{k} |",
+        "| --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for q in report.questions:
         lines.append(
             f"| {q.id} | {_md(q.question)} | {_md(q.expected or '(none)')} | {_md(q.answer)} "
             f"| {outcome_of(q)} | {q.score:.3f} | {num_text(q.metrics.get('exact_match'))} "
-            f"| {num_text(q.metrics.get('f1'))} | {num_text(q.metrics.get(f'hit@{k}'))} |"
+            f"| {num_text(q.metrics.get('f1'))} "
+            f"| {num_text(q.metrics.get('semantic_similarity'))} "
+            f"| {num_text(q.metrics.get('token_recall'))} "
+            f"| {num_text(q.metrics.get(f'hit@{k}'))} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -20,6 +20,7 @@ from typing import Any
 from rag.embed.embedder import Embedder
 from rag.errors import QuestionError
 from rag.evaluation import metrics as m
+from rag.evaluation import semantic
 from rag.evaluation.calibration import Calibration, calibrate
 from rag.evaluation.questions import Question, QuestionFileError, load_questions
 from rag.qa import QA, validate_question
@@ -66,6 +67,9 @@ METRICS: dict[str, MetricInfo] = {
     "containment": MetricInfo("answer", True, "a normalised reference occurs in the answer"),
     "semantic_similarity": MetricInfo(
         "answer", True, "cosine of answer and reference embeddings (answered questions)"
+    ),
+    "token_recall": MetricInfo(
+        "answer", True, "share of the reference's content words in the answer (refusal = 0)"
     ),
     "support_in_citations": MetricInfo(
         "citations", True, "answers with a cited passage that holds the support quote"
@@ -402,6 +406,7 @@ def _score(
             scores["exact_match"] = m.exact_match(prediction, refs)
             scores["f1"] = m.token_f1(prediction, refs)
             scores["containment"] = m.containment(prediction, refs)
+            scores["token_recall"] = semantic.token_recall(prediction, refs)
             passed["exact_match"] = scores["exact_match"] == 1.0
             passed["f1"] = scores["f1"] >= F1_PASS
             passed["containment"] = scores["containment"] == 1.0
@@ -484,21 +489,13 @@ def _citation_scores(
 def _add_similarity(results: list[QuestionResult], embedder: Embedder) -> list[QuestionResult]:
     """Cosine similarity of each answered answerable question's answer and best reference."""
     todo = [i for i, r in enumerate(results) if r.answerable and not r.abstained]
-    if not todo:
-        return results
-    texts: list[str] = []
-    spans: list[tuple[int, int]] = []
-    for i in todo:
-        r = results[i]
-        refs = [r.expected or "", *r.aliases]
-        spans.append((len(texts), len(refs)))
-        texts.extend([r.prediction, *refs])
-    vectors = embedder.encode(texts)
+    pairs = [
+        (results[i].prediction, [results[i].expected or "", *results[i].aliases]) for i in todo
+    ]
     out = list(results)
-    for i, (first, n_refs) in zip(todo, spans, strict=True):
-        sims = vectors[first + 1 : first + 1 + n_refs] @ vectors[first]
-        value = round(float(sims.max()), 6)
-        out[i] = replace(out[i], metrics={**out[i].metrics, "semantic_similarity": value})
+    for i, value in zip(todo, semantic.similarities(embedder, pairs), strict=True):
+        if value is not None:
+            out[i] = replace(out[i], metrics={**out[i].metrics, "semantic_similarity": value})
     return out
 
 
@@ -519,7 +516,7 @@ def _aggregate(
     out[f"mrr@{max(ks)}"] = avg(f"mrr@{max(ks)}")
     if not answers:
         return out
-    for name in ("exact_match", "f1", "containment", "semantic_similarity"):
+    for name in ("exact_match", "f1", "containment", "semantic_similarity", "token_recall"):
         out[name] = avg(name)
     for name in ("support_in_citations", "support_in_quotes", "citation_precision"):
         out[name] = avg(name)
