@@ -24,7 +24,7 @@ def measure(
         # As a session runs: vectors of recent questions' passages are kept.
         fresh()
         out["answer_session"] = latency(qa.ask, questions)
-        out["chunks"] = qa.reader().manifest.chunk_count
+        out["chunks"] = qa.snapshot().manifest.chunk_count
     return out
 
 

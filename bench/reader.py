@@ -59,7 +59,7 @@ def pred(answer: Answer) -> str:
 
 def gold_docs(qa: QA, source: str) -> list[Document]:
     """The chunks of one document as retrieved passages (what the answerers read)."""
-    reader = qa.reader()
+    reader = qa.snapshot()
     out = []
     for c in reader.chunks:
         if c.source == source:
@@ -74,7 +74,7 @@ def answerers(qa: QA, baseline: QA | None = None, rules: bool = True) -> dict[st
     """The answerers compared: the retired rules, a baseline reader, the shipped reader."""
     out: dict[str, Any] = {}
     if rules:
-        reader = qa.reader()
+        reader = qa.snapshot()
         out["rules (old)"] = RulesAnswerer(
             qa.embedder, reader.keyword.idf, reader.doc_text, RULES_THRESHOLD
         )
@@ -228,7 +228,7 @@ def latency_part(qa: QA, questions: list[str]) -> dict[str, Any]:
         cpu.append(c)
     wall.sort()
     return {
-        "chunks": len(qa.reader().chunks),
+        "chunks": len(qa.snapshot().chunks),
         "p50_ms": 1000 * statistics.median(wall),
         "p95_ms": 1000 * wall[int(0.95 * (len(wall) - 1))],
         "cpu_ms_per_question": 1000 * statistics.mean(cpu),

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     log.info("index ready in %.0f s", time.perf_counter() - started)
     asked = questions(args.questions, args.seed)
     with QA(settings, embedder=embedder) as qa:
-        reader = qa.reader()
+        reader = qa.snapshot()
         result: dict[str, Any] = {
             "chunks": len(reader.chunks),
             "documents": len(reader.manifest.files),

@@ -75,7 +75,7 @@ def tune(
     """Print the staged search and return the configuration it arrives at."""
     with QA(settings, embedder=embedder) as qa:
         qa.ingest()
-        reader = qa.reader()
+        reader = qa.snapshot()
         chunks = reader.chunks
         ids = [c.id for c in chunks]
         stored = reader.vectors.vectors(ids)

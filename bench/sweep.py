@@ -186,7 +186,7 @@ def _rank(
         ranked = [
             list(dict.fromkeys(d.metadata["source"] for d in qa.retrieve(q.text))) for q in sample
         ]
-        reader = qa.reader()
+        reader = qa.snapshot()
         top1 = [reader.vectors.query(embedder.encode([q.text])[0], 1)[0][0] for q in sample]
     return ranked, top1
 

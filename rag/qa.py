@@ -22,6 +22,7 @@ import re
 import threading
 import time
 import unicodedata
+import warnings
 from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from rag.answering import Answerer
 from rag.cite.markers import sanitize
 from rag.embed.embedder import Embedder
 from rag.errors import IndexMissingError, QuestionError
@@ -42,7 +44,7 @@ from rag.retrieve.followup import rewrite, rewrite_with_llm
 from rag.retrieve.hybrid import HybridRetriever, to_passage
 from rag.retrieve.source_filter import resolve_sources
 from rag.settings import Settings
-from rag.store.generations import IndexDir, IndexReader
+from rag.store.generations import IndexDir, IndexSnapshot
 from rag.text.words import analyze
 
 log = logging.getLogger(__name__)
@@ -72,7 +74,7 @@ class QA:
         reader_model: ReaderModel | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self._reader: IndexReader | None = None
+        self._snapshot: IndexSnapshot | None = None
         self._lock = threading.RLock()
         self._chat_model = chat_model
         if embedder is not None:  # share one loaded model between sessions (tests, workers)
@@ -88,21 +90,34 @@ class QA:
             s.embedding_model, dtype=s.embedding_dtype, batch_size=s.embedding_batch_size
         )
 
-    def reader(self) -> IndexReader:
-        """The open index, reopened when an ingest has published a newer one."""
-        with self._lock:
-            if self._reader is not None and self._reader.is_stale():
-                self._reader.close()
-                self._reader = None
-            if self._reader is None:
-                self._reader = self._open()
-            return self._reader
+    def snapshot(self) -> IndexSnapshot:
+        """The open index, reopened when an ingest has published a newer one.
 
-    def _open(self) -> IndexReader:
+        Not to be confused with :attr:`reader_model`, the span model that reads passages.
+        """
+        with self._lock:
+            if self._snapshot is not None and self._snapshot.is_stale():
+                self._snapshot.close()
+                self._snapshot = None
+            if self._snapshot is None:
+                self._snapshot = self._open()
+            return self._snapshot
+
+    def reader(self) -> IndexSnapshot:
+        """Deprecated name of :meth:`snapshot` ("reader" is :attr:`reader_model`)."""
+        warnings.warn(
+            "QA.reader() is renamed QA.snapshot() (the index snapshot; QA.reader_model is "
+            "the span reader)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.snapshot()
+
+    def _open(self) -> IndexSnapshot:
         s = self.settings
         token = s.chroma_secret
         try:
-            return IndexReader.open(
+            return IndexSnapshot.open(
                 s.index_dir,
                 model_id=self.embedder.model_id,
                 chroma_url=s.chroma_url,
@@ -113,7 +128,7 @@ class QA:
                 raise
             log.info("no index yet: building it from %s", s.corpus_dir)
             self.ingest()
-            return IndexReader.open(
+            return IndexSnapshot.open(
                 s.index_dir,
                 model_id=self.embedder.model_id,
                 chroma_url=s.chroma_url,
@@ -161,16 +176,16 @@ class QA:
         """The extractive answerer over the open index (also the generative path's gate)."""
         return ExtractiveAnswerer(
             self.reader_model,
-            self.reader().doc_text,
+            self.snapshot().doc_text,
             self.threshold,
-            idf=self.reader().keyword.idf,
+            idf=self.snapshot().keyword.idf,
             windows=self.settings.reader_windows,
         )
 
     @cached_property
     def retriever(self) -> HybridRetriever:
         return HybridRetriever(
-            reader=self.reader,
+            snapshot=self.snapshot,
             embedder=self.embedder,
             k=self.settings.top_k,
             candidate_k=self.settings.candidate_k,
@@ -267,12 +282,12 @@ class QA:
             SourceError: ``sources`` is empty, or one of its patterns matches no indexed
                 document (the message names the pattern).
         """
-        files = self.reader().manifest.files
+        files = self.snapshot().manifest.files
         return resolve_sources(files, sources, corpus_dir=self.settings.corpus_dir)
 
     def documents(self) -> list[DocumentInfo]:
         """What the live index holds, one entry per document."""
-        files = self.reader().manifest.files
+        files = self.snapshot().manifest.files
         return [
             DocumentInfo(source, e.title, e.kind, e.size, len(e.chunks), e.ingested, e.metadata)
             for source, e in sorted(files.items())
@@ -280,7 +295,7 @@ class QA:
 
     def document_text(self, source: str) -> str:
         """The cleaned text of an indexed document, which citation offsets refer to."""
-        return self.reader().doc_text(source)
+        return self.snapshot().doc_text(source)
 
     def retrieve(self, question: str, *, sources: str | Sequence[str] | None = None) -> list[Any]:
         """The passages the answerer would see, as LangChain Documents."""
@@ -290,9 +305,9 @@ class QA:
     def close(self) -> None:
         """Release the open index snapshot (files, locks); a later call opens a fresh one."""
         with self._lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
+            if self._snapshot is not None:
+                self._snapshot.close()
+                self._snapshot = None
 
     def __enter__(self) -> QA:
         return self
@@ -325,7 +340,7 @@ class QA:
 
     def _answer(self, state: dict[str, Any]) -> Answer:
         if self.generative:
-            answerer: Any = self._generative_answerer()
+            answerer: Answerer = self._generative_answerer()
         else:
             answerer = self.answerer()
         answer = answerer(state["question"], state["passages"], query=state["query"])
@@ -333,15 +348,15 @@ class QA:
 
     def _generative_answerer(self) -> GenerativeAnswerer:
         model = self.chat_model()
-        reader = self.reader()
+        snapshot = self.snapshot()
         spec = self.backend
         name = str(spec) if not spec.extractive else f"chat:{model._llm_type}"
         return GenerativeAnswerer(
             model,
             self.answerer(),
             self.embedder,
-            reader.keyword.idf,
-            reader.doc_text,
+            snapshot.keyword.idf,
+            snapshot.doc_text,
             name=name,
             guard=self._guard,
         )

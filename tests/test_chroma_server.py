@@ -103,10 +103,10 @@ def test_ingest_answer_restart_answer(remote, server, embedder):
     with QA(remote, embedder=embedder) as qa:
         summary = qa.ingest()
         assert summary.added == [SEED] and summary.written == summary.chunks > 0
-        manifest = IndexDir(remote.index_dir).read_manifest(qa.reader().gen)
+        manifest = IndexDir(remote.index_dir).read_manifest(qa.snapshot().gen)
         assert manifest.vectors["kind"] == "server"
         assert manifest.vectors["collection"] in server.collections()
-        assert not (qa.reader().gen / "chroma").exists()  # nothing on local disk
+        assert not (qa.snapshot().gen / "chroma").exists()  # nothing on local disk
 
         before = qa.ask("When did the Taliban seize Kabul?")
         assert "September" in before.text and before.citations[0].source == SEED
@@ -130,7 +130,7 @@ def test_incremental_ingest_clones_the_collection_and_collects_old_ones(remote, 
         second = qa.ingest()
         assert second.added == ["fox.txt"] and second.unchanged == [SEED]
         assert second.embedded == second.written == 1  # only the new chunk is embedded
-        reader = qa.reader()
+        reader = qa.snapshot()
         assert reader.vectors.count() == reader.manifest.chunk_count == first.chunks + 1
         answer = qa.ask("Where was the quick brown fox seen?")
         assert answer.citations and answer.citations[0].source == "fox.txt"
@@ -139,9 +139,9 @@ def test_incremental_ingest_clones_the_collection_and_collects_old_ones(remote, 
         (remote.corpus_dir / "fox.txt").unlink()
         third = qa.ingest()
         assert third.removed == ["fox.txt"] and third.deleted == 1
-        live = IndexDir(remote.index_dir).read_manifest(qa.reader().gen).vectors["collection"]
+        live = IndexDir(remote.index_dir).read_manifest(qa.snapshot().gen).vectors["collection"]
         qa.close()
-        IndexDir(remote.index_dir).collect_garbage(keep={qa.reader().gen})
+        IndexDir(remote.index_dir).collect_garbage(keep={qa.snapshot().gen})
         assert server.collections() == [live]  # dropped with their generations
 
 
@@ -163,7 +163,7 @@ def test_a_collection_changed_behind_our_back_is_damage(remote, server, embedder
 
     with QA(remote, embedder=embedder) as qa:
         qa.ingest()
-        gen = qa.reader().gen
+        gen = qa.snapshot().gen
     name = IndexDir(remote.index_dir).read_manifest(gen).vectors["collection"]
     client = chromadb.HttpClient(host="127.0.0.1", port=server.port)
     collection = client.get_collection(name)
@@ -202,7 +202,7 @@ def test_two_collections_share_one_server_and_answer_only_from_their_own(
         assert b.ingest().added == ["manuals.txt"]
         names = {}
         for settings, qa in [(hr, a), (manuals, b)]:
-            gen = qa.reader().gen
+            gen = qa.snapshot().gen
             vectors = IndexDir(settings.index_dir).read_manifest(gen).vectors
             assert vectors["kind"] == "server"
             assert vectors["collection"] == server_collection(settings, gen)

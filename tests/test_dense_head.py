@@ -76,7 +76,7 @@ def test_dense_vectors_embed_the_head_and_bm25_the_whole_chunk(make_corpus, embe
     )
     with QA(settings, embedder=embedder) as qa:
         qa.ingest()
-        reader = qa.reader()
+        reader = qa.snapshot()
         chunks = reader.chunks
         assert len(chunks) >= 3
         title = reader.manifest.files["survey.txt"].title
@@ -101,11 +101,11 @@ def test_changing_what_is_embedded_rebuilds_the_vectors(make_corpus, embedder):
     )
     with QA(settings, embedder=embedder) as qa:
         qa.ingest()
-        first = qa.reader().manifest
+        first = qa.snapshot().manifest
     heads = settings.model_copy(update={"embed_tokens": 16})
     with QA(heads, embedder=embedder) as qa:
         summary = qa.ingest()
-        reader = qa.reader()
+        reader = qa.snapshot()
         manifest = reader.manifest
         assert manifest.chunking["embed_tokens"] == 16
         assert summary.embedded > 0  # heads are new texts; nothing stale is kept
@@ -116,5 +116,5 @@ def test_changing_what_is_embedded_rebuilds_the_vectors(make_corpus, embedder):
     for change in ({"embed_context": False}, {"embed_words": "content"}):
         with QA(heads.model_copy(update=change), embedder=embedder) as qa:
             assert qa.ingest().embedded > 0
-            chunking = IndexDir(settings.index_dir).read_manifest(qa.reader().gen).chunking
+            chunking = IndexDir(settings.index_dir).read_manifest(qa.snapshot().gen).chunking
             assert {k: chunking[k] for k in change} == change

@@ -38,20 +38,20 @@ def test_edit_replaces_only_that_files_chunks_and_delete_removes_them(make_corpu
     settings = make_corpus({"a.txt": A, "b.md": B})
     with QA(settings, embedder=embedder) as qa:
         qa.ingest()
-        manifest = IndexDir(settings.index_dir).read_manifest(qa.reader().gen)
+        manifest = IndexDir(settings.index_dir).read_manifest(qa.snapshot().gen)
         b_chunks = [c.id for c in manifest.files["b.md"].chunks]
         (settings.corpus_dir / "a.txt").write_text(A + " Gamma was added later.", encoding="utf-8")
         edited = qa.ingest()
         assert edited.updated == ["a.txt"] and edited.unchanged == ["b.md"]
         assert edited.written >= 1 and edited.deleted >= 1
-        manifest = IndexDir(settings.index_dir).read_manifest(qa.reader().gen)
+        manifest = IndexDir(settings.index_dir).read_manifest(qa.snapshot().gen)
         assert [c.id for c in manifest.files["b.md"].chunks] == b_chunks
         assert "Gamma" in qa.ask("What was added later to alpha?").text
 
         (settings.corpus_dir / "b.md").unlink()
         deleted = qa.ingest()
         assert deleted.removed == ["b.md"] and deleted.deleted == len(b_chunks)
-        reader = qa.reader()
+        reader = qa.snapshot()
         assert set(reader.manifest.files) == {"a.txt"}
         assert reader.vectors.count() == reader.manifest.chunk_count
         assert all(p.source == "a.txt" for p in qa.ask("How many members has beta?").passages)
@@ -101,7 +101,7 @@ def test_emptying_a_corpus_keeps_the_previous_index(make_corpus, embedder):
     settings = make_corpus({"a.txt": A})
     with QA(settings, embedder=embedder) as qa:
         qa.ingest()
-        before = qa.reader().gen
+        before = qa.snapshot().gen
         (settings.corpus_dir / "a.txt").unlink()
         with pytest.raises(CorpusError):
             qa.ingest()
@@ -146,9 +146,9 @@ def test_chunk_ids_are_content_hashes(make_corpus, embedder):
     settings = make_corpus({"a.txt": A})
     with QA(settings, embedder=embedder) as qa:
         qa.ingest()
-        first = json.loads((qa.reader().gen / "manifest.json").read_text())
+        first = json.loads((qa.snapshot().gen / "manifest.json").read_text())
     shutil.rmtree(settings.index_dir)
     with QA(settings, embedder=embedder) as qa:
         qa.ingest()
-        second = json.loads((qa.reader().gen / "manifest.json").read_text())
+        second = json.loads((qa.snapshot().gen / "manifest.json").read_text())
     assert first["files"]["a.txt"]["chunks"] == second["files"]["a.txt"]["chunks"]

@@ -190,7 +190,7 @@ def test_misconfiguration_surfaces_through_qa_before_any_work(shipped, embedder)
     with QA(settings, embedder=embedder) as qa:
         with pytest.raises(BackendError, match=url):
             qa.ask("Who won the 2018 FIFA World Cup?")  # even a question it would abstain on
-        assert qa._reader is None  # failed before the index was even opened
+        assert qa._snapshot is None  # failed before the index was even opened
 
 
 def test_misconfiguration_in_the_cli_is_one_line_naming_the_setting(shipped):

@@ -19,7 +19,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding
 from rag.ingest.pipeline import ingest
 from rag.preprocess.chunking import chunk_text, whitespace_tokens
 from rag.settings import Settings
-from rag.store.generations import IndexReader
+from rag.store.generations import IndexSnapshot
 
 # Text made of words, sentences, paragraphs, headings and stray whitespace.
 word = st.text(
@@ -144,7 +144,7 @@ class IncrementalIndex(RuleBasedStateMachine):
         assert current == fresh
 
     def _snapshot(self, index: Path) -> tuple[dict, set, list, list]:
-        reader = IndexReader.open(
+        reader = IndexSnapshot.open(
             index, model_id=FakeEmbedder.model_id, chroma_url=None, chroma_token=None
         )
         try:

@@ -14,11 +14,11 @@ from tests.conftest import DATA, SEED
 
 def verify(qa: QA, answer: Answer) -> None:
     """Every citation quotes its source document exactly at its offsets."""
-    reader = qa.reader()
+    snapshot = qa.snapshot()
     markers = sorted({int(n) for n in re.findall(r"\[(\d+)\]", answer.text)})
     assert markers == [c.n for c in answer.citations] == list(range(1, len(markers) + 1))
     for c in answer.citations:
-        assert reader.doc_text(c.source)[c.start : c.end] == c.quote
+        assert snapshot.doc_text(c.source)[c.start : c.end] == c.quote
         assert c.quote in c.passage
 
 
@@ -66,7 +66,7 @@ def test_a_huge_question_is_rejected_before_any_work(shipped, embedder):
     fresh = QA(shipped, embedder=embedder)
     with pytest.raises(QuestionError, match="too long"):
         fresh.ask("word " * 200_000)
-    assert fresh._reader is None  # the index was not even opened
+    assert fresh._snapshot is None  # the index was not even opened
 
 
 @pytest.mark.parametrize(
@@ -99,12 +99,34 @@ def test_without_auto_ingest_a_missing_index_names_the_command(make_corpus, embe
 def test_retriever_is_a_langchain_retriever_with_offsets(qa):
     docs = qa.retriever.invoke("Haqqani network safe haven")
     assert 0 < len(docs) <= qa.settings.top_k
-    reader = qa.reader()
+    snapshot = qa.snapshot()
     for doc in docs:
         m = doc.metadata
-        assert reader.doc_text(m["source"])[m["start"] : m["end"]] == doc.page_content
+        assert snapshot.doc_text(m["source"])[m["start"] : m["end"]] == doc.page_content
         assert m["dense_rank"] or m["bm25_rank"]
     assert any("Haqqani" in d.page_content for d in docs[:2])
+
+
+def test_both_answerers_implement_the_answerer_protocol(qa):
+    from rag.answering import Answerer
+    from rag.generate.answerer import GenerativeAnswerer
+    from rag.read.answerer import ExtractiveAnswerer
+
+    assert issubclass(ExtractiveAnswerer, Answerer) and issubclass(GenerativeAnswerer, Answerer)
+    answerer = qa.answerer()
+    assert isinstance(answerer, Answerer)
+    answer = answerer("When did the Taliban seize Kabul?", qa.retrieve("Taliban seize Kabul"))
+    assert answer.answerer == "extractive" and not answer.abstained
+
+
+def test_snapshot_is_the_index_and_reader_model_the_span_model(qa):
+    from rag.read.model import ReaderModel
+    from rag.store.generations import IndexSnapshot
+
+    snapshot = qa.snapshot()
+    assert isinstance(snapshot, IndexSnapshot) and isinstance(qa.reader_model, ReaderModel)
+    with pytest.warns(DeprecationWarning, match="QA.snapshot"):
+        assert qa.reader() is snapshot  # the old name still works, and says so
 
 
 def test_ask_function_uses_settings(shipped):

@@ -302,7 +302,7 @@ SNAPSHOT = """
     from rag import QA, Settings
     s = Settings(corpus_dir="corpus", index_dir="index", auto_ingest=False)
     with QA(s) as qa:
-        reader = qa.reader()
+        reader = qa.snapshot()
         assert reader.vectors.count() == reader.manifest.chunk_count
         questions = ["What was rebuilt in town 3?", "How many visitors did town 7 count?"]
         answers = [qa.ask(q).to_dict() for q in questions]

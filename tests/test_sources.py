@@ -248,7 +248,7 @@ def test_the_filter_works_with_a_chroma_server(tmp_path, embedder):
         remote = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", chroma_url=server.url)
         with QA(remote, embedder=embedder) as qa:
             qa.ingest()
-            assert qa.reader().vectors.remote
+            assert qa.snapshot().vectors.remote
             assert "1931" in qa.ask(BRIDGE).text
             within = qa.ask(BRIDGE, sources=["policies/*"])
             assert within.abstained and within.text == abstain_text(POLICIES)

@@ -319,13 +319,13 @@ def _run(
     retriever = qa.retriever
     if fusion is not None:
         retriever = HybridRetriever(
-            reader=qa.reader,
+            snapshot=qa.snapshot,
             embedder=qa.embedder,
             k=qa.settings.top_k,
             candidate_k=qa.settings.candidate_k,
             fusion=fusion,
         )
-    qa.reader()  # open the index and load the model now, so no question pays for it
+    qa.snapshot()  # open the index and load the model now, so no question pays for it
     qa.embedder.encode(["warm-up"])
     # Texts embedded by an earlier pass (calibration, another grid row) would make these
     # questions look faster than a user's first ones; within the pass the cache stays on.

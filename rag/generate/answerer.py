@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager, nullcontext
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 
+from rag.answering import Answerer
 from rag.cite.checker import MIN_SUPPORT, CitationChecker
 from rag.cite.markers import StreamCleaner, iter_text, urls_in
 from rag.embed.embedder import Embedder
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 Guard = Callable[[], AbstractContextManager[object]]
 
 
-class GenerativeAnswerer:
+class GenerativeAnswerer(Answerer):
     """Answer with a chat model, from the retrieved passages only, with checked citations.
 
     Args:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from langchain_core.documents import Document
 
+from rag.answering import Answerer
 from rag.read.model import ReaderModel
 from rag.read.windows import Span, Window
 from rag.results import ABSTAIN_TEXT, Answer, Citation
@@ -68,7 +69,7 @@ def asks_to_explain(question: str) -> bool:
     return bool(_EXPLAIN.match(question))
 
 
-class ExtractiveAnswerer:
+class ExtractiveAnswerer(Answerer):
     """Answer with a span the reader found, quoting the sentence that holds it.
 
     Args:

@@ -27,7 +27,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from rag.embed.embedder import Embedder
 from rag.results import Passage
-from rag.store.generations import IndexReader
+from rag.store.generations import IndexSnapshot
 from rag.store.manifest import ChunkRecord
 from rag.text.locations import page_at, within
 
@@ -179,17 +179,17 @@ class HybridRetriever(BaseRetriever):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    reader: Callable[[], IndexReader]
+    snapshot: Callable[[], IndexSnapshot]
     embedder: Embedder
     k: int = 5
     candidate_k: int = 40
     fusion: Fusion = DEFAULT_FUSION
-    # chunk id -> keyword-index position, per open reader (a reader's chunks never change)
-    _positions: weakref.WeakKeyDictionary[IndexReader, dict[str, int]] = PrivateAttr(
+    # chunk id -> keyword-index position, per open snapshot (a snapshot's chunks never change)
+    _positions: weakref.WeakKeyDictionary[IndexSnapshot, dict[str, int]] = PrivateAttr(
         default_factory=weakref.WeakKeyDictionary
     )
-    # source -> its chunks' keyword-index positions, per open reader (for source filters)
-    _by_source: weakref.WeakKeyDictionary[IndexReader, dict[str, np.ndarray]] = PrivateAttr(
+    # source -> its chunks' keyword-index positions, per open snapshot (for source filters)
+    _by_source: weakref.WeakKeyDictionary[IndexSnapshot, dict[str, np.ndarray]] = PrivateAttr(
         default_factory=weakref.WeakKeyDictionary
     )
 
@@ -201,14 +201,14 @@ class HybridRetriever(BaseRetriever):
         k: int | None = None,
         sources: Collection[str] | None = None,
     ) -> list[Document]:
-        reader = self.reader()
+        snapshot = self.snapshot()
         depth = k or self.k
-        found = self.search(reader, query, depth, sources=sources)
-        return [self._document(reader, reader.by_id[f.key], f) for f in found]
+        found = self.search(snapshot, query, depth, sources=sources)
+        return [self._document(snapshot, snapshot.by_id[f.key], f) for f in found]
 
     def search(
         self,
-        reader: IndexReader,
+        snapshot: IndexSnapshot,
         query: str,
         k: int,
         *,
@@ -226,77 +226,79 @@ class HybridRetriever(BaseRetriever):
         result is empty.
         """
         candidates = max(self.candidate_k, k)
-        chunks = reader.chunks
+        chunks = snapshot.chunks
         chosen: list[str] | None = None
         mask: np.ndarray | None = None
         if sources is not None:
-            chosen = sorted(s for s in set(sources) if s in reader.manifest.files)
+            chosen = sorted(s for s in set(sources) if s in snapshot.manifest.files)
             if not chosen:
                 return []
-            mask = self._mask(reader, chosen)
+            mask = self._mask(snapshot, chosen)
         dense: list[tuple[str, float]] = []
         query_vector = None
         if self.fusion.method != "bm25":
             query_vector = self.embedder.encode([query])[0]
             ids = None
             if chosen is not None:
-                files = reader.manifest.files
+                files = snapshot.manifest.files
                 ids = [chunk.id for source in chosen for chunk in files[source].chunks]
-            dense = reader.vectors.query(query_vector, candidates, within=ids)
+            dense = snapshot.vectors.query(query_vector, candidates, within=ids)
         keyword: list[tuple[str, float]] = []
         bm25_all = None
         drop = self.fusion.drop_question_words
         if self.fusion.method != "dense":
             if self.fusion.fill_missing and self.fusion.method == "convex":
-                bm25_all = reader.keyword.scores(query, drop_question_words=drop, mask=mask)
+                bm25_all = snapshot.keyword.scores(query, drop_question_words=drop, mask=mask)
                 keyword = _top(bm25_all, candidates, chunks)
             else:
-                found = reader.keyword.search(
+                found = snapshot.keyword.search(
                     query, candidates, drop_question_words=drop, mask=mask
                 )
                 keyword = [(chunks[p].id, s) for p, s in found]
         dense_fill = bm25_fill = None
         if bm25_all is not None and query_vector is not None:
-            position = self._position_map(reader)
+            position = self._position_map(snapshot)
             seen = {cid for cid, _ in dense}
             bm25_fill = {cid: float(bm25_all[position[cid]]) for cid in seen if cid in position}
             missing = [cid for cid, _ in keyword if cid not in seen]
-            vectors = reader.vectors.vectors(missing) if missing else {}
+            vectors = snapshot.vectors.vectors(missing) if missing else {}
             dense_fill = {cid: float(vec @ query_vector) for cid, vec in vectors.items()}
         fused = fuse(dense, keyword, self.fusion, dense_fill=dense_fill, bm25_fill=bm25_fill)
         if chosen is not None:  # a server-side collection is shared: check, do not trust
             allowed = set(chosen)
             return [
-                f for f in fused if f.key in reader.by_id and reader.by_id[f.key].source in allowed
+                f
+                for f in fused
+                if f.key in snapshot.by_id and snapshot.by_id[f.key].source in allowed
             ][:k]
-        return [f for f in fused if f.key in reader.by_id][:k]
+        return [f for f in fused if f.key in snapshot.by_id][:k]
 
-    def _mask(self, reader: IndexReader, sources: Iterable[str]) -> np.ndarray:
+    def _mask(self, snapshot: IndexSnapshot, sources: Iterable[str]) -> np.ndarray:
         """1.0 at the keyword-index positions of ``sources``' chunks, 0.0 elsewhere."""
-        by_source = self._by_source.get(reader)
+        by_source = self._by_source.get(snapshot)
         if by_source is None:
             grouped: dict[str, list[int]] = {}
-            for i, chunk in enumerate(reader.chunks):
+            for i, chunk in enumerate(snapshot.chunks):
                 grouped.setdefault(chunk.source, []).append(i)
             by_source = {src: np.asarray(pos, dtype=np.int64) for src, pos in grouped.items()}
-            self._by_source[reader] = by_source
-        mask = np.zeros(len(reader.chunks), dtype=np.float32)
+            self._by_source[snapshot] = by_source
+        mask = np.zeros(len(snapshot.chunks), dtype=np.float32)
         for source in sources:
             positions = by_source.get(source)
             if positions is not None:
                 mask[positions] = 1.0
         return mask
 
-    def _position_map(self, reader: IndexReader) -> dict[str, int]:
-        positions = self._positions.get(reader)
+    def _position_map(self, snapshot: IndexSnapshot) -> dict[str, int]:
+        positions = self._positions.get(snapshot)
         if positions is None:
-            positions = {chunk.id: i for i, chunk in enumerate(reader.chunks)}
-            self._positions[reader] = positions
+            positions = {chunk.id: i for i, chunk in enumerate(snapshot.chunks)}
+            self._positions[snapshot] = positions
         return positions
 
     @staticmethod
-    def _document(reader: IndexReader, chunk: ChunkRecord, info: Fused) -> Document:
-        entry = reader.manifest.files[chunk.source]
+    def _document(snapshot: IndexSnapshot, chunk: ChunkRecord, info: Fused) -> Document:
+        entry = snapshot.manifest.files[chunk.source]
         page = page_at(entry.pages, chunk.start)
         locations = within(entry.locations, chunk.start, chunk.end)
         metadata = {
@@ -317,7 +319,7 @@ class HybridRetriever(BaseRetriever):
             "dense_rank": info.dense_rank,
             "bm25_rank": info.bm25_rank,
         }
-        return Document(page_content=reader.chunk_text(chunk), metadata=metadata, id=chunk.id)
+        return Document(page_content=snapshot.chunk_text(chunk), metadata=metadata, id=chunk.id)
 
 
 def _top(scores: np.ndarray, k: int, chunks: Sequence[ChunkRecord]) -> list[tuple[str, float]]:

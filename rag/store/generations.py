@@ -246,8 +246,10 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class IndexReader:
-    """A live generation opened for queries.
+class IndexSnapshot:
+    """A live generation opened for queries: the index as one question sees it.
+
+    Named a snapshot, not a reader, because "reader" is the span model (:mod:`rag.read`).
 
     It keeps a shared lock on the generation for as long as it is open, and tells whether a
     newer generation has been published since (:meth:`is_stale`), so long-lived readers such as
@@ -267,7 +269,7 @@ class IndexReader:
     @classmethod
     def open(
         cls, index_dir: Path, *, model_id: str, chroma_url: str | None, chroma_token: str | None
-    ) -> IndexReader:
+    ) -> IndexSnapshot:
         root = IndexDir(index_dir, chroma_token=chroma_token)
         gen = root.current()
         if gen is None:
@@ -358,3 +360,7 @@ def _open_vectors(
             "re-run `rag ingest` to build it on the server"
         )
     return ChromaVectors.embedded(gen / "chroma", create=False)
+
+
+#: The snapshot's name before issue 21 (code written against it keeps working).
+IndexReader = IndexSnapshot
