@@ -24,7 +24,7 @@ from rag.convert import office
 from rag.convert import pdf as pdf_module
 from rag.convert.markup import markdown_to_text, rst_to_text
 from rag.convert.office import Loaded, Location
-from rag.convert.pdf import Unreadable, parse_pdf
+from rag.convert.pdf import Boxes, Unreadable, decode_boxes, read_pdf
 from rag.errors import SkipFile
 from rag.results import SkippedFile
 
@@ -99,6 +99,8 @@ class RawDocument:
     mtime_ns: int
     title: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    #: PDFs: per part, a box per character of its text (see :mod:`rag.convert.pdf`)
+    boxes: list[Boxes] = field(default_factory=list)
 
 
 def discover(corpus_dir: Path) -> tuple[list[Path], list[SkippedFile]]:
@@ -173,7 +175,12 @@ def load(
     if stall and (kind != "pdf" or not timeout):
         raise ValueError("stall applies only to a PDF parsed under a time limit")
     stat = path.stat()
-    loaded = Loaded(*_pdf(data, timeout, stall)) if kind == "pdf" else _read(kind, data, max_bytes)
+    boxes: list[Boxes] = []
+    if kind == "pdf":
+        parts, title, metadata, boxes = _pdf(data, timeout, stall)
+        loaded = Loaded(parts, title, metadata)
+    else:
+        loaded = _read(kind, data, max_bytes)
     return RawDocument(
         source=source,
         kind=kind,
@@ -183,6 +190,7 @@ def load(
         mtime_ns=stat.st_mtime_ns,
         title=loaded.title,
         metadata=loaded.metadata,
+        boxes=boxes,
     )
 
 
@@ -389,7 +397,7 @@ _HTML_BLOCKS = [
 
 def _pdf(
     data: bytes, timeout: float | None, stall: bool = False
-) -> tuple[list[tuple[str, Location]], str, dict[str, str]]:
+) -> tuple[list[tuple[str, Location]], str, dict[str, str], list[Boxes]]:
     """Parse a PDF in a separate interpreter, stopped after ``timeout`` seconds.
 
     Without a timeout it is parsed here, in this process (tests and trusted callers). ``-P``
@@ -399,8 +407,8 @@ def _pdf(
     """
     if not timeout:
         try:
-            parts, title, metadata = parse_pdf(data)
-            return list(parts), title, metadata
+            parts, title, metadata, boxes = read_pdf(data)
+            return list(parts), title, metadata, boxes
         except Unreadable as exc:
             raise SkipFile(str(exc)) from None
     try:
@@ -426,4 +434,5 @@ def _pdf(
     if not result["ok"]:
         raise SkipFile(result["reason"])
     parts = [(text, number) for text, number in result["parts"]]
-    return parts, result["title"], result["metadata"]
+    boxes = [decode_boxes(page) for page in result["boxes"]]
+    return parts, result["title"], result["metadata"], boxes

@@ -37,6 +37,7 @@ from rag.settings import Settings
 from rag.store.bm25 import KeywordIndex
 from rag.store.generations import RESUME, IndexDir, check_inventory
 from rag.store.manifest import ChunkRecord, FileEntry, Manifest, now_iso
+from rag.store.page_boxes import box_path
 
 log = logging.getLogger(__name__)
 
@@ -308,11 +309,16 @@ def _build(
     docs_dir.mkdir()
     for source, doc in scan.changed.items():
         (docs_dir / f"{files[source].doc}.txt").write_text(doc.text, encoding="utf-8")
+        if doc.boxes is not None:  # a PDF: where each character is drawn, for citations
+            doc.boxes.save(box_path(docs_dir, files[source].doc))
     for source in scan.unchanged:
         _link_or_copy(
             prev_gen / "docs" / f"{files[source].doc}.txt",  # type: ignore[operator]
             docs_dir / f"{files[source].doc}.txt",
         )
+        boxes = box_path(prev_gen / "docs", files[source].doc)  # type: ignore[operator]
+        if boxes.exists():
+            _link_or_copy(boxes, box_path(docs_dir, files[source].doc))
 
     old_ids = (
         {c.id for e in prev.files.values() for c in e.chunks} if compatible and prev else set()

@@ -15,7 +15,9 @@ from pathlib import PurePosixPath
 
 from rag.convert.loaders import TABULAR, RawDocument, SkipFile
 from rag.preprocess.pdf_cleaning import clean_pages
+from rag.store.page_boxes import CharBoxes
 from rag.text.locations import page_at
+from rag.text.traced import Traced, join, sub
 
 # Calls to action and site chrome; matched only against short non-sentence lines.
 _BOILERPLATE = re.compile(
@@ -45,6 +47,7 @@ _HEADER_FIELD = re.compile(r"^(?P<key>[A-Z][A-Za-z-]{1,30}):[ \t]+(?P<value>\S.*
 _FRONT_MATTER = re.compile(r"\A---\n(?P<body>.*?)\n---\n", re.DOTALL)
 _CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufeff\ufffe]")
 _SENTENCE_END = re.compile(r"""[.!?:;,"'\u201d\u2019)\]]\s*$""")
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _RST_UNDERLINE = re.compile(r"""^([=\-~^"'`#*+])\1{2,}\s*$""")
 _MAX_CHROME_WORDS = 20
 
@@ -65,6 +68,8 @@ class CleanDocument:
     removed: list[str] = field(default_factory=list)  # boilerplate lines, for inspection
     #: (start offset, label) where a location starts: "page 3", "slide 2", "sheet S, row 9"
     locations: list[tuple[int, str]] = field(default_factory=list)
+    #: PDFs: the page and box of each character of ``text`` (None when the extractor gave none)
+    boxes: CharBoxes | None = field(default=None, compare=False, repr=False)
 
     def page_at(self, offset: int) -> int | None:
         """Page number of the character at ``offset`` (PDFs only)."""
@@ -84,8 +89,13 @@ def clean(raw: RawDocument) -> CleanDocument:
     locations: list[tuple[int, str]] = []
     ocr_pages = {p for p in metadata.get("ocr_pages", "").split(",") if p}
     parts = raw.parts
+    traced = raw.kind == "pdf" and len(raw.boxes) == len(parts)
     if raw.kind == "pdf":
-        parts = list(zip(clean_pages([t for t, _ in parts]), [p for _, p in parts], strict=True))
+        texts = [t for t, _ in parts]
+        if traced:  # extracted characters numbered through the pages, as CharBoxes expects
+            starts = [sum(len(t) for t in texts[:k]) for k in range(len(texts))]
+            texts = [Traced(t, range(at, at + len(t))) for t, at in zip(texts, starts, strict=True)]
+        parts = list(zip(clean_pages(texts), [p for _, p in parts], strict=True))
     offset = 0
     for text, where in parts:
         if raw.kind in TABULAR:
@@ -106,7 +116,12 @@ def clean(raw: RawDocument) -> CleanDocument:
             locations.append((offset, label))
         pieces.append(cleaned)
         offset += len(cleaned)
-    text = "\n\n".join(pieces)
+    joined = join("\n\n", pieces)
+    text = str(joined)
+    boxes = None
+    if traced and isinstance(joined, Traced):
+        numbers = [where if isinstance(where, int) else 0 for _, where in raw.parts]
+        boxes = CharBoxes.build(text, joined.src, numbers, raw.boxes)
     if not text.strip():
         raise SkipFile("no text left after cleaning")
     title = raw.title or metadata.get("title") or _title_from_text(text, raw.kind)
@@ -123,6 +138,7 @@ def clean(raw: RawDocument) -> CleanDocument:
         pages=pages,
         removed=removed,
         locations=locations if any(label for _, label in locations) else [],
+        boxes=boxes,
     )
 
 
@@ -130,7 +146,7 @@ def _clean_text(
     text: str, metadata: dict[str, str], removed: list[str], *, strip_front_matter: bool
 ) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _CONTROL_CHARS.sub("", text)
+    text = sub(_CONTROL_CHARS, "", text)
     if strip_front_matter and (match := _FRONT_MATTER.match(text)):
         for line in match["body"].splitlines():
             key, sep, value = line.partition(":")
@@ -150,14 +166,13 @@ def _clean_text(
         if stripped and alone and (match := _META_LINE.match(stripped)):
             key = re.sub(r"\W+", "_", match["key"].lower()).removeprefix("page_")
             metadata.setdefault(key, match["value"].strip())
-            removed.append(stripped)
+            removed.append(str(stripped))
             continue
         if stripped and alone and _is_chrome(stripped):
-            removed.append(stripped)
+            removed.append(str(stripped))
             continue
         kept.append(line)
-    text = "\n".join(kept)
-    text = re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)
+    text = sub(_BLANK_LINES, "\n\n", join("\n", kept))
     return text.strip("\n").rstrip()
 
 

@@ -8,8 +8,10 @@ the line numbers of transcripts and pleadings. They break quotes ("the modiﬁca
 :func:`clean_pages` removes them. It runs before any offset is taken: every chunk and
 citation offset points into the text this returns.
 
-The module is pure (no I/O, nothing from :mod:`rag`) and works on plain strings, so it
-applies equally to a text layer and to OCR output.
+The module is pure (no I/O, nothing from :mod:`rag` but :mod:`rag.text.traced`) and works on
+plain strings, so it applies equally to a text layer and to OCR output. Given
+:class:`~rag.text.traced.Traced` pages it returns traced pages: every cleaned character still
+knows which extracted character it stands for, which is how a citation is drawn on the page.
 """
 
 from __future__ import annotations
@@ -19,9 +21,12 @@ import re
 import unicodedata
 from collections import Counter
 
+from rag.text.traced import join, sub
+
 # Latin ligatures of the Alphabetic Presentation Forms block (ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ) -> letters.
 _LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
 _SOFT_HYPHEN = "\u00ad"
+_SOFT_BREAK = re.compile(_SOFT_HYPHEN + r"[ \t]*\n[ \t]*")
 # pdfium writes U+FFFE where it removed a line break after a hyphen ("Soekarno\ufffeHatta").
 _PDFIUM_HYPHEN = "\ufffe"
 _HEADER_ZONE = 3  # non-empty lines at the top and at the bottom of a page
@@ -68,7 +73,7 @@ def clean_pages(pages: list[str]) -> list[str]:
     lines = drop_running_lines(lines)
     lines = drop_page_numbers(lines)
     lines = rejoin_hyphenated(lines)
-    return ["\n".join(page) for page in lines]
+    return [join("\n", page) for page in lines]
 
 
 def normalise_characters(text: str) -> str:
@@ -89,7 +94,7 @@ def normalise_characters(text: str) -> str:
         The text with those characters replaced.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_LIGATURES)
-    text = re.sub(_SOFT_HYPHEN + r"[ \t]*\n[ \t]*", "", text).replace(_SOFT_HYPHEN, "")
+    text = sub(_SOFT_BREAK, "", text).replace(_SOFT_HYPHEN, "")
     return text.replace(_PDFIUM_HYPHEN, "-\n")
 
 
@@ -122,9 +127,9 @@ def drop_line_numbers(lines: list[str]) -> list[str]:
     kept = []
     for i, line in enumerate(lines):
         if i in numbered:
-            rest = _NUMBERED_LINE.match(line)[2]  # type: ignore[index]
-            if rest:
-                kept.append(rest)
+            match = _NUMBERED_LINE.match(line)
+            if match and match[2]:
+                kept.append(line[match.start(2) : match.end(2)])
             continue
         kept.append(line)
     return kept
@@ -303,21 +308,23 @@ def _join(
     upper: str, lower: str, vocabulary: Counter[str], *, same_page: bool
 ) -> tuple[str, str | None]:
     """``(new upper line, rest of the lower line)``; rest None when nothing was joined."""
-    match = _LEADING_WORD.match(lower.strip())
+    lower = lower.strip()
+    match = _LEADING_WORD.match(lower)
     head = _TRAILING_HYPHEN.search(upper)
     if not match or not head:
         return upper, None
-    word, tail, rest = match[1], match[2], match[3]
+    # Slices rather than f-strings, so that a traced line keeps its sources.
+    word, completion, rest = match[1], lower[: match.end(2)], lower[match.start(3) :]
     left = head[1]
     lower_case = left[-1:].islower() and word[:1].islower()
     if not same_page and not lower_case:
         return upper, None
     if word.lower() in _SUSPENDED:
-        return f"{upper} {lower.strip()}", ""
-    stem = upper[: head.start()] + left
+        return upper + " " + lower, ""
+    stem, hyphen = upper[: head.end(1)], upper[head.end(1) : head.end()]
     if lower_case:
         joined, hyphenated = (left + word).lower(), f"{left}-{word}".lower()
         if vocabulary[hyphenated] and not vocabulary[joined]:
-            return f"{stem}-{word}{tail}", rest
-        return f"{stem}{word}{tail}", rest
-    return f"{stem}-{word}{tail}", rest
+            return stem + hyphen + completion, rest
+        return stem + completion, rest
+    return stem + hyphen + completion, rest
