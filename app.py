@@ -20,11 +20,21 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 import gradio as gr
 
 from rag import QA, RagError, Settings
+from rag.api import create_api
 from rag.catalog import Catalog
 from rag.ingest.uploads import UPLOAD_SUFFIXES
 from ui import ChatSession, Handlers, settings_markdown
 from ui.assets import DOCUMENT_JS, PANEL_CSS, SOURCES_JS
-from ui.launch import APP_DIR, LaunchError, blocked_paths, is_loopback, launch_options, parse_auth
+from ui.launch import (
+    APP_DIR,
+    LaunchError,
+    blocked_paths,
+    is_loopback,
+    launch_options,
+    mount,
+    parse_auth,
+    serve,
+)
 from ui.present import DOCUMENT_COLUMNS, HISTORY_COLUMNS, Session, sources_html
 
 __all__ = [
@@ -321,9 +331,10 @@ def _env_flag(name: str) -> bool:
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # gradio's own start-up probes
+    share = _env_flag("GRADIO_SHARE")
     try:
         settings = Settings()
-        options = launch_options(settings, share=_env_flag("GRADIO_SHARE"))
+        options = launch_options(settings, share=share)
     except (RagError, ValueError) as exc:
         sys.exit(f"error: {exc}")
     qa = QA(settings)
@@ -332,8 +343,13 @@ def main() -> None:
         qa.embedder.embed_query("warm-up")
     except RagError as exc:  # still start: documents can be added from the browser
         log.warning("%s", exc)
-    demo = create_app(qa)
-    demo.queue(**QUEUE).launch(**options)
+    catalog = Catalog(qa)  # one set of collections and models for the UI and every API
+    demo = create_app(catalog).queue(**QUEUE)
+    if share:  # a share link tunnels Gradio's own server: the UI only
+        log.warning("GRADIO_SHARE: the share link serves the web UI, not the APIs")
+        demo.launch(**options)
+    else:  # the UI mounted in the API app: REST, OpenAI and MCP beside the page
+        serve(mount(create_api(catalog, settings), demo, options), settings)
 
 
 if __name__ == "__main__":

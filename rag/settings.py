@@ -233,4 +233,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=0, le=65535)
     auth: SecretStr | None = Field(None, description="user:password; required off loopback.")
+    #: bearer tokens for the APIs (REST, OpenAI-compatible, MCP): TOKEN or NAME:TOKEN, comma-
+    #: separated or one per line of a file (@/path/to/file, as RAG_AUTH); NAME owns the
+    #: conversations saved with the key. Off loopback, RAG_AUTH or this is required.
+    api_keys: SecretStr | None = Field(
+        None, description="API bearer tokens: TOKEN or NAME:TOKEN, comma-separated, or @FILE."
+    )
     max_upload_mb: float = Field(20.0, gt=0)

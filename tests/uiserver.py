@@ -10,8 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import gradio as gr
+
 from rag import QA, Settings
 from rag.embed.embedder import Embedder
+from rag.history import SafeHistory
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # app.py lives at the project root
@@ -122,3 +125,9 @@ class Tab:
 
     def close(self) -> None:
         self.context.close()
+
+
+def page(qa: QA, history: SafeHistory | None = None) -> app.Page:
+    """The page's areas, built in a Blocks that is never served: their handlers, to call."""
+    with gr.Blocks() as demo:
+        return app.build_page(demo, app.Backend(qa, history))

@@ -19,13 +19,25 @@ import gradio as gr
 from rag import RagError
 from rag.qa import validate_question
 from ui.backend import UNEXPECTED, Backend, chosen, owner_of
+from ui.events import ANSWERING
 from ui.present import citation_payload, escape
 
 log = logging.getLogger("rag.app")
 
 
-class ApiHandlers(Backend):
-    """Functions served by ``gr.api``: plain values in, plain values out."""
+class ScriptingApi:
+    """Functions served by ``gr.api``: plain values in, plain values out.
+
+    Building one registers the endpoints in the caller's Blocks. Every way of asking shares
+    the chat's concurrency slot (:data:`~ui.events.ANSWERING`).
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        gr.api(self.ask, api_name="ask", **ANSWERING)
+        gr.api(self.chat, api_name="chat", **ANSWERING)
+        gr.api(self.conversations, api_name="history")
+        gr.api(self.conversation, api_name="conversation")
 
     def ask(
         self,
@@ -51,8 +63,8 @@ class ApiHandlers(Backend):
             the related passages.
         """
         with client_errors("API question"):
-            qa = self.qa_for(collection)
-            text = validate_question(question, self.settings.max_question_chars)
+            qa = self.backend.qa_for(collection)
+            text = validate_question(question, self.backend.settings.max_question_chars)
             pairs = [tuple(turn[:2]) for turn in history or [] if len(turn) >= 2]
             answer = qa.ask(text, pairs, sources=chosen(sources))
         return answer.text, citation_payload(answer)
@@ -81,14 +93,14 @@ class ApiHandlers(Backend):
         """
         owner = owner_of(request)
         with client_errors("API chat"):
-            qa = self.qa_for(collection)
-            text = validate_question(question, self.settings.max_question_chars)
+            qa = self.backend.qa_for(collection)
+            text = validate_question(question, self.backend.settings.max_question_chars)
             earlier: list[tuple[str, str]] = []
             if conversation_id:
-                saved = self.history_for(collection).get(conversation_id, owner)
+                saved = self.backend.history_for(collection).get(conversation_id, owner)
                 earlier = [(t.question, t.answer.text) for t in saved.turns]
             answer = qa.ask(text, earlier, sources=chosen(sources))
-        saved_to = self.save_turn(collection, conversation_id or None, owner, text, answer)
+        saved_to = self.backend.save_turn(collection, conversation_id or None, owner, text, answer)
         return answer.text, {**citation_payload(answer), "conversation_id": saved_to}
 
     def conversations(
@@ -102,7 +114,7 @@ class ApiHandlers(Backend):
             One {"id", "title", "created", "updated", "turns"} object per conversation.
         """
         with client_errors("API history"):
-            listed = self.history_for(collection).list(owner_of(request))
+            listed = self.backend.history_for(collection).list(owner_of(request))
         return [
             {
                 "id": c.id,
@@ -127,7 +139,9 @@ class ApiHandlers(Backend):
             "asked", "answer": {...every field of the answer...}}]}.
         """
         with client_errors("API conversation"):
-            exported = self.history_for(collection).export_json(conversation_id, owner_of(request))
+            exported = self.backend.history_for(collection).export_json(
+                conversation_id, owner_of(request)
+            )
         return json.loads(exported)
 
 

@@ -1,17 +1,14 @@
-"""What every group of UI handlers shares: the collections, their histories, the chat session.
+"""What every area of the page shares: the collections, their histories, the chat session.
 
-The handlers are split by what they serve (the chat, saved conversations, documents, the
-scripting API) and combined into one :class:`ui.Handlers`; this is the state they share, all
-of it process-wide. Per-browser state lives in the :class:`ChatSession` Gradio keeps in
-``gr.State``.
+Each area (chat, sources, history, documents, settings, collections) and the scripting API
+holds the one :class:`Backend` of the server: process-wide state, safe to share between
+browsers. Per-browser state lives in the :class:`ChatSession` Gradio keeps in ``gr.State``.
 """
 
 import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
-
-import gradio as gr
 
 from rag import QA, Answer
 from rag.catalog import Catalog
@@ -58,11 +55,6 @@ def chosen(sources: list[str] | str | None) -> list[str] | str | None:
     everything), but here empty is what an untouched picker or a client's default sends.
     """
     return sources or None
-
-
-def show_sources() -> tuple[Any, Any]:
-    """The right-hand columns with the source cards shown and the document viewer hidden."""
-    return gr.Column(visible=True), gr.Column(visible=False)
 
 
 class Backend:

@@ -1,104 +1,128 @@
-"""The Documents and Settings tabs' events, and the collection picker's choices.
+"""The Documents tab: the collection's documents, adding uploads, deleting one, re-ingesting.
 
 Every event takes the collection picker's value and works on that collection's corpus folder
-and index; ingests run one at a time (the layout gives them one concurrency slot).
+and index; ingests run one at a time. "Add to index" is also the ``/add_documents`` scripting
+API. :attr:`Documents.changed` are the events that change the list, for the areas that follow
+it (the chat's "Search only in").
 """
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import gradio as gr
+from gradio.events import Dependency
 
 from rag import QA, RagError
-from rag.ingest.uploads import UploadError, add_uploads, remove_document
+from rag.ingest.uploads import UPLOAD_SUFFIXES, UploadError, add_uploads, remove_document
 from ui.backend import Backend
-from ui.present import DOCUMENT_COLUMNS, document_rows, escape, ingest_report, markdown_literal
+from ui.events import ONE_INGEST, PRIVATE, Updates, unchanged
+from ui.present import DOCUMENT_COLUMNS, document_rows, ingest_report, markdown_literal
 
 
-class DocumentHandlers(Backend):
-    """Uploads, deletions and re-ingests, per collection."""
+class Documents:
+    """The documents of the picked collection, and the ways to change them.
 
-    def collection_choices(self, current: str | None = None) -> Any:
-        """The collection picker after a page load: collections made meanwhile appear."""
-        names = self.catalog.names()
-        value = current if current in names else self.settings.collection
-        return gr.Dropdown(choices=names, value=value)
+    Args:
+        backend: the server's collections.
+        collection: the collection picker.
+    """
 
-    def create_collection(self, name: str | None) -> tuple[Any, Any, str]:
-        """Make an empty collection and switch the picker to it.
+    def __init__(self, backend: Backend, collection: gr.Dropdown) -> None:
+        self.backend = backend
+        self.collection = collection
+        self.table = gr.Dataframe(
+            headers=DOCUMENT_COLUMNS,
+            interactive=False,
+            wrap=True,
+            label="Indexed documents of this collection",
+            elem_id="rag-documents",
+        )
+        with gr.Row():
+            self.uploads = gr.File(
+                label=(
+                    f"Add documents ({', '.join(UPLOAD_SUFFIXES)}; "
+                    f"up to {backend.settings.max_upload_mb:g} MB each)"
+                ),
+                # No file_types: Gradio would refuse the whole batch for one wrong file,
+                # while add_uploads refuses that file alone and says why.
+                file_count="multiple",
+                elem_id="rag-upload",
+            )
+            with gr.Column():
+                self.add_button = gr.Button("Add to index", variant="primary")
+                self.chosen = gr.Dropdown(label="Document", choices=[], elem_id="rag-chosen")
+                self.delete_button = gr.Button("Delete document", variant="stop")
+                self.reingest_button = gr.Button("Re-ingest the corpus folder")
+        self.status = gr.Markdown(elem_id="rag-status")
 
-        Raises:
-            gr.Error: the name is invalid or taken; the switch that follows on success
-                (``.success``) does not run, so the chat stays as it was.
-        """
-        name = str(name or "").strip()
+        #: what a listing changes: the table, the "Document" choices and the report
+        self.outputs = [self.table, self.chosen, self.status]
+        #: the events that change the documents
+        self.changed: tuple[Dependency, ...] = (
+            self.add_button.click(  # also the scripting API for uploads: keep its outputs
+                self.add_documents,
+                [self.uploads, collection],
+                [*self.outputs, self.uploads],
+                api_name="add_documents",
+                **ONE_INGEST,
+            ),
+            self.delete_button.click(
+                self.delete, [self.chosen, collection], self.outputs, **ONE_INGEST, **PRIVATE
+            ),
+            self.reingest_button.click(
+                self.reingest, collection, self.outputs, **ONE_INGEST, **PRIVATE
+            ),
+        )
+
+    def refresh_after(self, event: Dependency) -> Dependency:
+        """After ``event`` (another collection): the list shows the picked collection's."""
+        return event.then(self.refresh, self.collection, self.outputs, **PRIVATE)
+
+    # -- what the events do ---------------------------------------------------------------------
+    def refresh(self, collection: str | None = None) -> Updates:
         try:
-            self.catalog.create(name)
+            return {**self._listing(self.backend.qa_for(collection)), self.status: ""}
         except RagError as exc:
-            raise gr.Error(escape(str(exc)), print_exception=False) from None
-        choices = gr.Dropdown(choices=self.catalog.names(), value=name)
-        message = f"Created the collection **{markdown_literal(name)}**: add documents to it."
-        return choices, "", message
-
-    def picker(self, current: list[str] | None, collection: str | None = None) -> Any:
-        """The "Search only in" choices after the documents changed; gone ones are unpicked.
-
-        A chained step after each listing event rather than one more output of them, so the
-        ``/add_documents`` API keeps its outputs.
-        """
-        try:
-            names = [d.source for d in self.qa_for(collection).documents()]
-        except RagError:
-            return gr.Dropdown(choices=[], value=[])
-        kept = [name for name in current or [] if name in names]
-        return gr.Dropdown(choices=names, value=kept)
-
-    def listing(self, collection: str | None = None) -> tuple[Any, Any]:
-        """The documents table and the "Document" choices of a collection."""
-        return _table(self.qa_for(collection))
-
-    def refresh(self, collection: str | None = None) -> tuple[Any, ...]:
-        try:
-            return *self.listing(collection), ""
-        except RagError as exc:
-            empty = {"data": [], "headers": DOCUMENT_COLUMNS}
-            return empty, gr.Dropdown(choices=[], value=None), markdown_literal(str(exc))
+            return {
+                self.table: {"data": [], "headers": DOCUMENT_COLUMNS},
+                self.chosen: gr.Dropdown(choices=[], value=None),
+                self.status: markdown_literal(str(exc)),
+            }
 
     def add_documents(
         self,
         files: list[str] | None,
         collection: str | None = None,
         progress=gr.Progress(),  # noqa: B008 (gradio's way of asking for a progress bar)
-    ) -> tuple[Any, ...]:
+    ) -> Updates:
         """Add uploaded files to the collection's corpus folder and index them.
 
         Each file that cannot be added (type, size) or read (a broken PDF) is reported with
-        its reason, and the others are indexed. Returns the documents table, the document
-        choices, a Markdown report and the cleared upload box.
+        its reason, and the others are indexed; the upload box empties.
         """
         if not files:
             gr.Warning("Choose one or more files first.")
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return unchanged()
         try:
-            qa = self.qa_for(collection)
+            qa = self.backend.qa_for(collection)
         except RagError as exc:
-            return gr.skip(), gr.skip(), markdown_literal(str(exc)), gr.skip()
+            return {self.status: markdown_literal(str(exc))}
         s = qa.settings
         result = add_uploads(files, s.corpus_dir, max_mb=s.max_upload_mb)
         try:
-            message = self._ingest(qa, progress, result.rejected, new=result.saved)
+            message = _ingest(qa, progress, result.rejected, new=result.saved)
         except RagError as exc:
             message = markdown_literal(
                 f"{exc} (the uploaded files are in the corpus folder; re-ingest to index them)"
             )
-        return *self._listing_or_skip(qa), message, None
+        return {**self._listing_if_readable(qa), self.status: message, self.uploads: None}
 
     def delete(
         self,
         source: str | None,
         collection: str | None = None,
         progress=gr.Progress(),  # noqa: B008
-    ) -> tuple[Any, ...]:
+    ) -> Updates:
         def remove(qa: QA) -> None:
             known = [d.source for d in qa.documents()]
             if not source or source not in known:
@@ -113,83 +137,48 @@ class DocumentHandlers(Backend):
         self,
         collection: str | None = None,
         progress=gr.Progress(),  # noqa: B008
-    ) -> tuple[Any, ...]:
+    ) -> Updates:
         return self._reindex(collection, progress, lambda qa: None)
 
     def _reindex(
         self, collection: str | None, progress: gr.Progress, first: Callable[[QA], None]
-    ) -> tuple[Any, ...]:
+    ) -> Updates:
         """Change the corpus folder (``first``), ingest it; the listing and a report."""
         qa: QA | None = None
         try:
-            qa = self.qa_for(collection)
+            qa = self.backend.qa_for(collection)
             first(qa)
-            message = self._ingest(qa, progress, [])
+            message = _ingest(qa, progress, [])
         except RagError as exc:
             message = markdown_literal(str(exc))
-        return *self._listing_or_skip(qa), message
+        return {**self._listing_if_readable(qa), self.status: message}
 
-    @staticmethod
-    def _ingest(
-        qa: QA, progress: gr.Progress, rejected: list[tuple[str, str]], new: Sequence[str] = ()
-    ) -> str:
-        progress(0, desc="Starting")
+    def _listing(self, qa: QA) -> Updates:
+        """The documents table and the "Document" choices of a collection."""
+        rows = document_rows(qa.documents())
+        return {
+            self.table: {"data": rows, "headers": DOCUMENT_COLUMNS},
+            self.chosen: gr.Dropdown(choices=[row[0] for row in rows], value=None),
+        }
 
-        def report(stage: str, done: int, total: int) -> None:
-            progress((done, max(total, 1)), desc=stage.capitalize())
-
-        summary = qa.ingest(progress=report)
-        for skipped in summary.skipped:  # a new upload that cannot be read is not kept
-            if skipped.path in new:
-                remove_document(qa.settings.corpus_dir, skipped.path)
-        return ingest_report(summary, rejected=rejected)
-
-    @staticmethod
-    def _listing_or_skip(qa: QA | None) -> tuple[Any, Any]:
+    def _listing_if_readable(self, qa: QA | None) -> Updates:
         if qa is None:
-            return gr.skip(), gr.skip()
+            return {}
         try:
-            return _table(qa)
+            return self._listing(qa)
         except RagError:
-            return gr.skip(), gr.skip()
-
-    def describe(self, collection: str | None = None) -> str:
-        try:
-            return settings_markdown(self.qa_for(collection))
-        except RagError as exc:
-            return markdown_literal(str(exc))
+            return {}
 
 
-def _table(qa: QA) -> tuple[Any, Any]:
-    rows = document_rows(qa.documents())
-    table = {"data": rows, "headers": DOCUMENT_COLUMNS}
-    return table, gr.Dropdown(choices=[row[0] for row in rows], value=None)
+def _ingest(qa: QA, progress: Any, rejected: list[tuple[str, str]], new: Sequence[str] = ()) -> str:
+    """Ingest the corpus folder with a progress bar; a Markdown report of what happened."""
+    progress(0, desc="Starting")
 
+    def report(stage: str, done: int, total: int) -> None:
+        progress((done, max(total, 1)), desc=stage.capitalize())
 
-def settings_markdown(qa: QA) -> str:
-    """The settings a user may want to know about, as a Markdown table."""
-    s = qa.settings
-    try:
-        threshold = f"{qa.threshold:.3g}"
-    except RagError:
-        threshold = "default"
-    rows = [
-        ("Collection", s.collection),
-        ("Answerer", s.llm),
-        ("Reader", s.reader),
-        ("Passages per answer (top-k)", s.top_k),
-        ("Windows read per answer", s.reader_windows),
-        ("Embedding model", s.embedding_model),
-        ("Index location", s.index_dir.resolve()),
-        ("Corpus folder", s.corpus_dir.resolve()),
-        ("Conversation history", s.history_file.resolve()),
-        ("Abstention threshold (reader margin)", threshold),
-        ("Longest question", f"{s.max_question_chars:,} characters"),
-        ("Largest upload", f"{s.max_upload_mb:g} MB"),
-    ]
-    table = "\n".join(f"| {name} | {markdown_literal(str(value))} |" for name, value in rows)
-    return (
-        "| setting | value |\n| --- | --- |\n"
-        + table
-        + "\n\nSet with `RAG_*` environment variables before starting (see the README)."
-    )
+    summary = qa.ingest(progress=report)
+    for skipped in summary.skipped:  # a new upload that cannot be read is not kept
+        if skipped.path in new:
+            remove_document(qa.settings.corpus_dir, skipped.path)
+    return ingest_report(summary, rejected=rejected)

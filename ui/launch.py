@@ -1,86 +1,40 @@
 """How the app is served: who may connect, what the file route may serve, Gradio's options.
 
 Safe unless the user asks otherwise: loopback only without a password, no share link without
-one, the index, corpus, history and home folders blocked from the file route.
+one, the index, corpus, history and home folders blocked from the file route. The UI is
+mounted into the API app (:func:`mount`), so one server and one set of loaded models serve the
+page, the REST, OpenAI-compatible and MCP APIs; :mod:`rag.api.auth` holds the access rules
+both follow.
 """
 
-import ipaddress
 import logging
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
+import uvicorn
+from fastapi import FastAPI
 from gradio.utils import get_upload_folder
 
-from rag import RagError, Settings
+from rag import Settings
+from rag.api.auth import Access, LaunchError, is_loopback, parse_api_keys, parse_auth
+
+__all__ = [
+    "APP_DIR",
+    "LaunchError",
+    "blocked_paths",
+    "is_loopback",
+    "launch_options",
+    "mount",
+    "parse_api_keys",
+    "parse_auth",
+    "serve",
+]
 
 log = logging.getLogger("rag.app")
 
 #: the project folder (app.py's): never served
 APP_DIR = Path(__file__).resolve().parent.parent
-
-
-class LaunchError(RagError):
-    """The launch settings would expose the app unsafely."""
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host.lower() in {"localhost", "localhost.localdomain"}:
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to anything
-
-
-def parse_auth(settings: Settings) -> list[tuple[str, str]] | None:
-    """``RAG_AUTH`` as a list of ``(user, password)``, or None when unset.
-
-    ``RAG_AUTH`` is ``user:password``, several of them separated by commas, or a file of one
-    ``user:password`` per line (blank lines and ``#`` comments skipped), named as
-    ``@/path/to/file`` or as a plain path to an existing file. A password may contain ``:``
-    (the first one separates); in the comma form it cannot contain ``,``: use a file.
-
-    Raises:
-        LaunchError: an entry is malformed (named by position, never by its text, which may
-            be a password), a user appears twice, there is no entry, or the file is unreadable.
-    """
-    if settings.auth is None:
-        return None
-    value = settings.auth.get_secret_value().strip()
-    file = value[1:].strip() if value.startswith("@") else None
-    # A plain path counts only if the file exists: otherwise the value may be a mistyped
-    # password, and the error below must not repeat it.
-    if file is None and ":" not in value and value and Path(value).expanduser().is_file():
-        file = value
-    if file is not None:
-        path = Path(file).expanduser()
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
-            raise LaunchError(f"RAG_AUTH file {path} cannot be read: {reason}") from None
-        entries = [
-            (f"line {number} of {path}", line.strip())
-            for number, line in enumerate(lines, 1)
-            if line.strip() and not line.strip().startswith("#")
-        ]
-    else:
-        entries = [(f"entry {n}", e.strip()) for n, e in enumerate(value.split(","), 1)]
-    pairs: list[tuple[str, str]] = []
-    for where, entry in entries:
-        user, sep, password = entry.partition(":")
-        user = user.strip()
-        if not sep or not user or not password:
-            hint = " (or @/path/to/file)" if len(entries) == 1 and file is None else ""
-            raise LaunchError(f"RAG_AUTH {where} must be user:password, both non-empty{hint}")
-        if any(user == known for known, _ in pairs):
-            raise LaunchError(f"RAG_AUTH {where}: user {user!r} is listed twice")
-        pairs.append((user, password))
-    if not pairs:
-        raise LaunchError("RAG_AUTH names no user:password entry")
-    return pairs
 
 
 def blocked_paths(settings: Settings) -> list[str]:
@@ -112,15 +66,13 @@ def launch_options(settings: Settings, *, share: bool = False) -> dict[str, Any]
     """Keyword arguments for ``Blocks.launch``: safe unless the user asks otherwise.
 
     Raises:
-        LaunchError: the app would be reachable from other machines without a password.
+        LaunchError: the app would be reachable from other machines without a password
+            (``RAG_AUTH`` or ``RAG_API_KEYS``), or a credential list is malformed.
     """
-    auth = parse_auth(settings)
-    if (share or not is_loopback(settings.host)) and auth is None:
-        where = "a public share link" if share else f"{settings.host} (not loopback)"
-        raise LaunchError(
-            f"refusing to serve on {where} without a password: set RAG_AUTH=user:password "
-            "or use RAG_HOST=127.0.0.1"
-        )
+    access = Access.from_settings(settings, share=share)
+    # The browser login takes RAG_AUTH users and named API keys (NAME:TOKEN), so a server
+    # opened to the network with keys alone still asks the page's visitors to sign in.
+    auth = [*access.users, *access.keys] or None
     return {
         "server_name": settings.host,
         "server_port": settings.port,
@@ -142,3 +94,42 @@ def launch_options(settings: Settings, *, share: bool = False) -> dict[str, Any]
             font_mono=["ui-monospace", "monospace"],
         ),
     }
+
+
+#: the launch options ``gr.mount_gradio_app`` takes too (a share link needs ``launch``)
+MOUNTED = (
+    "server_name",
+    "server_port",
+    "auth",
+    "show_error",
+    "ssr_mode",
+    "max_file_size",
+    "allowed_paths",
+    "blocked_paths",
+    "enable_monitoring",
+    "mcp_server",
+    "pwa",
+    "run_history",
+    "footer_links",
+    "theme",
+)
+
+
+def mount(api: FastAPI, demo: gr.Blocks, options: dict[str, Any]) -> FastAPI:
+    """The web UI mounted at ``/`` of the API app, with the same safe options as ``launch``.
+
+    The API routes (``/api/v1``, ``/v1``, ``/mcp``, ``/docs``, ``/openapi.json``) come first;
+    every other path is the UI's. Gradio's CORS check stays strict (its default when mounted).
+    """
+    return gr.mount_gradio_app(api, demo, path="/", **{k: options[k] for k in MOUNTED})
+
+
+def serve(app: FastAPI, settings: Settings) -> None:
+    """Serve ``app`` (UI and APIs) on ``settings.host:port`` until interrupted."""
+    shown = f"[{settings.host}]" if ":" in settings.host else settings.host
+    log.info(
+        "serving on http://%s:%s (web UI; REST /api/v1 and /docs; OpenAI /v1; MCP /mcp)",
+        shown,
+        settings.port,
+    )
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -17,7 +17,7 @@ from gradio_client.exceptions import AppError
 
 from rag.catalog import Catalog, CollectionError
 from tests.conftest import SEED
-from tests.uiserver import ROOT, Tab, app, serve
+from tests.uiserver import ROOT, Tab, app, page, serve
 
 KABUL = "When did the Taliban seize Kabul?"
 KETTLE = "Who designed the Aurora kettle?"
@@ -132,22 +132,25 @@ def test_the_browser_switches_collection_and_each_keeps_its_own(two, browser, tm
 
 
 def test_a_name_typed_into_the_picker_that_is_no_collection_puts_it_back(two):
-    on = app.Handlers(two.qa)
+    on = page(two.qa)
+    picker = on.collections.dropdown
     state = app.ChatSession(collection="manuals")
     with pytest.warns(UserWarning, match="no collection named"):  # gr.Warning, outside a server
-        *kept, picker = on.switch_collection("nope", state)
-    assert all(update == {"__type__": "update"} for update in kept)  # the chat stays as it was
-    assert picker == {"__type__": "update", "value": "manuals"}
-    chat, fresh, *_, picker = on.switch_collection("manuals", app.ChatSession())
-    assert chat == [] and fresh.collection == "manuals" and picker == {"__type__": "update"}
+        kept = on.chat.switch_collection("nope", state)
+    # the picker goes back, the chat stays as it was
+    assert kept == {picker: {"__type__": "update", "value": "manuals"}}
+    switched = on.chat.switch_collection("manuals", app.ChatSession())
+    chat, fresh = switched[on.chat.chatbot], switched[on.chat.session]
+    assert chat == [] and fresh.collection == "manuals" and picker not in switched
 
 
 def test_creating_a_collection_refuses_bad_names_before_anything_switches(two, tmp_path):
-    on = app.Handlers(two.qa)
+    on = page(two.qa).new_collection
     for bad, reason in [("../x", "invalid collection name"), ("manuals", "already exists")]:
         with pytest.raises(gr.Error, match=reason):  # .success: the switch after it won't run
             on.create_collection(bad)
-    picker, box, message = on.create_collection(" hr ")
+    created = on.create_collection(" hr ")
+    picker, box, message = created[on.picker.dropdown], created[on.name], created[on.status]
     assert picker.value == "hr" and [c[0] for c in picker.choices] == ["default", "hr", "manuals"]
     assert box == "" and "Created the collection" in message
     assert (tmp_path / "collections" / "hr" / "corpus").is_dir()

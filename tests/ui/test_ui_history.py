@@ -1,6 +1,7 @@
 """Conversation history in the web UI: saved per user, listed, reopened after a restart.
 
-The handler tests drive :class:`app.Handlers` directly with a stand-in for ``gr.Request``;
+The handler tests call the page's areas (:func:`app.build_page`) directly, with a stand-in for
+``gr.Request``;
 the browser tests run the real server twice on one history file, and log in as two users.
 """
 
@@ -19,7 +20,7 @@ from gradio_client.exceptions import AppError
 from rag import Settings
 from rag.history import HistoryStore, SafeHistory, conversation_from_json
 from tests.conftest import SEED
-from tests.uiserver import ROOT, Tab, app, serve
+from tests.uiserver import ROOT, Tab, app, page, serve
 
 KABUL = "When did the Taliban seize Kabul?"
 GHANI = "Who was named defense minister by Ghani?"
@@ -32,15 +33,16 @@ class FakeRequest:
     username: str | None = None
 
 
-def answer(on: app.Handlers, question: str, state, user: str | None = None):
-    """Run the chat handler to its end; returns its last update."""
-    *_, last = on.respond(question, state, request=FakeRequest(user))
+def answer(on: app.Page, question: str, state, user: str | None = None):
+    """Run the chat handler to its end; returns its last updates."""
+    *_, last = on.chat.respond(question, state, request=FakeRequest(user))
     return last
 
 
-def history_of(on: app.Handlers, user: str | None, state=None):
-    table, picker, notice = on.history_view(state, request=FakeRequest(user))
-    return table["data"], picker, notice
+def history_of(on: app.Page, user: str | None, state=None):
+    """The History list's rows, its picker and the notice above the tabs."""
+    shown = on.history.history_view(state, request=FakeRequest(user))
+    return shown[on.history.table]["data"], shown[on.history.pick], shown[on.history.notice]
 
 
 # -- RAG_AUTH --------------------------------------------------------------------------------------
@@ -114,7 +116,7 @@ def test_loopback_still_needs_no_password_and_elsewhere_still_does(tmp_path):
 @pytest.fixture
 def handlers(qa, tmp_path):
     history = SafeHistory(HistoryStore(tmp_path / "history.sqlite3"))
-    yield app.Handlers(qa, history)
+    yield page(qa, history)
     history.close()
 
 
@@ -135,34 +137,39 @@ def test_answers_are_saved_per_user_and_reopen_with_their_cards(handlers):
     assert [r[0] for r in history_of(on, "bob")[0]] == ["Who won the 2018 FIFA World Cup?"]
     assert [r[0] for r in history_of(on, "ann")[0]] == [KABUL]
     with pytest.warns(UserWarning, match="no conversation"):  # gr.Warning, outside a server
-        refused = on.open_conversation(ann.conversation_id, request=FakeRequest("bob"))
-    assert refused[0] == {"__type__": "update"}  # bob's chat is left as it was
-    messages, opened, cards, *_, title = on.open_conversation(
-        ann.conversation_id, request=FakeRequest("ann")
-    )
+        refused = on.history.open_conversation(ann.conversation_id, request=FakeRequest("bob"))
+    assert refused == {"__type__": "update"}  # bob's chat is left as it was
+    opened_view = on.history.open_conversation(ann.conversation_id, request=FakeRequest("ann"))
+    messages, opened = opened_view[on.chat.chatbot], opened_view[on.chat.session]
+    cards, title = opened_view[on.sources.cards], opened_view[on.history.title]
     assert title == KABUL and len(opened.turns) == 2
     assert messages[1]["content"].startswith("September, 1996")
     assert 'id="src-1-1"' in cards and "mark" in cards  # the last answer's card
 
     row_click = SimpleNamespace(index=[0, 1])
-    picked = on.pick_history(None, row_click, FakeRequest("ann"))
-    assert picked["value"] == ann.conversation_id
-    on.rename_conversation(ann.conversation_id, "Kabul and Ghani", request=FakeRequest("ann"))
+    picked = on.history.pick_history(None, row_click, FakeRequest("ann"))
+    assert picked[on.history.pick]["value"] == ann.conversation_id
+    on.history.rename_conversation(
+        ann.conversation_id, "Kabul and Ghani", request=FakeRequest("ann")
+    )
     assert history_of(on, "ann")[0][0][0] == "Kabul and Ghani"
-    exported, _ = on.export_conversation(ann.conversation_id, "json", request=FakeRequest("ann"))
+    ann_request = FakeRequest("ann")
+    exports = on.history.export_conversation(ann.conversation_id, "json", request=ann_request)
+    exported = exports[on.history.exported]
     assert exported.value["orig_name"] == "kabul-and-ghani.json"
     saved = conversation_from_json(Path(exported.value["path"]).read_text(encoding="utf-8"))
     assert [t.question for t in saved.turns] == [KABUL, GHANI]
     assert saved.turns[0].answer.citations[0].source == SEED
-    ann_request = FakeRequest("ann")
-    markdown, preview = on.export_conversation(ann.conversation_id, "md", request=ann_request)
+    exports = on.history.export_conversation(ann.conversation_id, "md", request=ann_request)
+    markdown, preview = exports[on.history.exported], exports[on.history.preview]
     text = Path(markdown.value["path"]).read_text(encoding="utf-8")
     assert text.startswith("# Kabul and Ghani") and "[^1-1]:" in text
     assert (
         preview.value.strip() == text.strip() and preview.visible is True
     )  # shown on the page as well
 
-    state, *_ = on.delete_conversation(ann.conversation_id, ann, request=FakeRequest("ann"))
+    deleted = on.history.delete_conversation(ann.conversation_id, ann, request=FakeRequest("ann"))
+    state = deleted[on.chat.session]
     assert state.conversation_id is None and history_of(on, "ann")[0] == []
 
 
@@ -171,9 +178,9 @@ def test_a_damaged_history_file_still_answers_and_says_so(qa, tmp_path):
     junk = tmp_path / "history.sqlite3"
     junk.write_bytes(b"this is not a database at all \x00\xff" * 64)
     history = SafeHistory(HistoryStore(junk))
-    on = app.Handlers(qa, history)
+    on = page(qa, history)
     state = app.ChatSession()
-    messages = answer(on, KABUL, state)[0]
+    messages = answer(on, KABUL, state)[on.chat.chatbot]
     assert messages[-1]["content"].startswith("September, 1996")
     rows, _, notice = history_of(on, None, state)
     assert notice.visible is True and "not being saved" in notice.value
