@@ -82,7 +82,8 @@ def levers(corpus: str, model_cache: str, n: int) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from rag.convert.loaders import file_digest, load
+    from rag.convert.discovery import file_digest
+    from rag.convert.loaders import load
     from rag.embed.embedder import Embedder
     from rag.ingest.records import keyword_text
     from rag.preprocess.chunking import chunk_text

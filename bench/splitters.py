@@ -19,7 +19,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import rag.preprocess.chunking as chunking
 from bench.common import table, write_json
 from bench.corpora import pep_files
-from rag.convert.loaders import PARSED_MARKUP, file_digest, load
+from rag.convert.discovery import PARSED_MARKUP, file_digest
+from rag.convert.loaders import load
 from rag.embed.embedder import Embedder
 from rag.preprocess.cleaning import clean
 from rag.text import sentences

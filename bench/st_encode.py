@@ -23,7 +23,8 @@ import numpy as np
 
 from bench.common import table, write_json
 from bench.corpora import pep_files
-from rag.convert.loaders import file_digest, load
+from rag.convert.discovery import file_digest
+from rag.convert.loaders import load
 from rag.embed.embedder import Embedder
 from rag.ingest.records import chunk_document
 from rag.preprocess.cleaning import clean

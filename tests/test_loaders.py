@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.convert.loaders import SkipFile, decode_text, discover, file_digest, load
+from rag.convert.decoding import decode_text
+from rag.convert.discovery import discover, file_digest
+from rag.convert.loaders import SkipFile, load
 from tests.pdfs import encrypt_pdf, make_pdf
 
 

@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from rag.convert.html_text import chapter_text
 from rag.convert.markup.text import row_line as text_row_line
 from rag.errors import SkipFile
 
@@ -317,20 +318,20 @@ def load_csv(text: str) -> Loaded:
 # --- e-books -----------------------------------------------------------------------------
 
 
-def load_epub(data: bytes, max_bytes: int, html_text: Callable[[str], tuple[str, str]]) -> Loaded:
+def load_epub(data: bytes, max_bytes: int) -> Loaded:
     """An EPUB: chapters in spine order, title and author from its metadata.
 
-    ``html_text`` turns one chapter's XHTML into ``(text, heading)``; it is the HTML loader's
-    own main-text extraction, so chapters are cleaned like web pages.
+    Each chapter's XHTML goes through the web pages' main-text extraction
+    (:func:`rag.convert.html_text.chapter_text`), so chapters are cleaned like web pages.
     """
     check_zip(data, "EPUB e-book", max_bytes)
-    loaded = _library_errors("EPUB e-book", lambda: _epub(data, html_text))
+    loaded = _library_errors("EPUB e-book", lambda: _epub(data))
     if not loaded.parts:
         raise SkipFile("EPUB e-book without any chapter text")
     return loaded
 
 
-def _epub(data: bytes, html_text: Callable[[str], tuple[str, str]]) -> Loaded:
+def _epub(data: bytes) -> Loaded:
     import tempfile
 
     from ebooklib import ITEM_DOCUMENT, epub
@@ -346,7 +347,7 @@ def _epub(data: bytes, html_text: Callable[[str], tuple[str, str]]) -> Loaded:
         item = book.get_item_with_id(item_id)
         if item is None or item.get_type() != ITEM_DOCUMENT:
             continue
-        text, heading = html_text(item.get_content().decode("utf-8", errors="replace"))
+        text, heading = chapter_text(item.get_content().decode("utf-8", errors="replace"))
         if not text.strip():
             continue
         chapter += 1

@@ -1,8 +1,8 @@
 """PDF text extraction (and OCR of pages without text), runnable in a separate process.
 
 A hostile or pathological PDF can keep a parser busy for minutes, and only a process can be
-stopped, so :mod:`rag.convert.loaders` runs this file as a script in a fresh interpreter with a time
-limit. A fresh interpreter rather than a fork of the caller: the caller may be a web server
+stopped, so :mod:`rag.convert.pdf_process` runs this file as a script in a fresh interpreter with
+a time limit. A fresh interpreter rather than a fork of the caller: the caller may be a web server
 or hold model threads, and a lock another thread held at the fork stays locked forever in a
 forked child, which then hangs until the time limit.
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.convert.loaders import KINDS, READING, SkipFile, discover, file_digest, load
+from rag.convert.discovery import KINDS, discover, file_digest
+from rag.convert.loaders import READING, SkipFile, load
 from rag.embed.embedder import Embedder
 from rag.embed.vector_cache import VectorCache
 from rag.errors import CorpusError, IndexDamagedError, IndexMismatchError

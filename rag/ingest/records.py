@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from rag.convert.loaders import PARSED_MARKUP
+from rag.convert.discovery import PARSED_MARKUP
 from rag.embed.embedder import Embedder
 from rag.preprocess.chunking import chunk_text
 from rag.preprocess.cleaning import CleanDocument

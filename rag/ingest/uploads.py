@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from rag.convert.loaders import KINDS
+from rag.convert.discovery import KINDS
 from rag.errors import RagError
 
 #: What the upload form accepts: every format the loaders read.

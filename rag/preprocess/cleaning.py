@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from rag.convert.loaders import TABULAR, RawDocument, SkipFile
+from rag.convert.discovery import TABULAR
+from rag.convert.loaders import RawDocument, SkipFile
 from rag.preprocess.pdf_cleaning import clean_pages
 from rag.store.page_boxes import CharBoxes
 from rag.text.locations import page_at
