@@ -13,7 +13,7 @@ unknown fields: ``message.model_extra["citations"]`` in the Python client)::
                 "citations": [{"n": 1, "source": "file.txt", "location": "page 3",
                                "quote": "...", "start": 120, "end": 180, "title": "...",
                                "page": 3, "score": 4.1}],
-                "abstained": false}
+                "abstained": false, "query": "..."}
 
 An abstention is an ordinary message with the abstention text and no citations. With
 ``stream: true`` the reply comes as Server-Sent Events in OpenAI's ``chat.completion.chunk``
@@ -112,6 +112,7 @@ class AssistantMessage(BaseModel):
     content: str
     citations: list[CitationOut] = Field(description="Extension: the evidence of each [n].")
     abstained: bool = Field(description="Extension: the documents do not answer.")
+    query: str = Field(description="Extension: what was searched for (a follow-up resolved).")
 
 
 class Choice(BaseModel):
@@ -182,6 +183,7 @@ def message_of(answer: Answer) -> AssistantMessage:
         content=answer.text,
         citations=[CitationOut.of(c) for c in answer.citations],
         abstained=answer.abstained,
+        query=answer.query,
     )
 
 
@@ -254,6 +256,5 @@ async def stream(answer: Any, ident: str, created: int, model: str) -> AsyncIter
         return
     message = message_of(result)
     yield event({"content": message.content})
-    extra = {"citations": [c.model_dump() for c in message.citations]}
-    yield event({**extra, "abstained": message.abstained}, finish="stop")
+    yield event(message.model_dump(include={"citations", "abstained", "query"}), finish="stop")
     yield "data: [DONE]\n\n"
