@@ -25,6 +25,7 @@ import unicodedata
 import warnings
 from collections.abc import Iterator, Sequence
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -32,6 +33,8 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from rag.answering import Answerer
 from rag.cite.markers import sanitize
+from rag.cite.page_image import DEFAULT_WIDTH, render_marked_page
+from rag.cite.page_marks import with_marks
 from rag.embed.embedder import Embedder
 from rag.errors import IndexMissingError, QuestionError
 from rag.generate.answerer import GenerativeAnswerer
@@ -297,6 +300,27 @@ class QA:
         """The cleaned text of an indexed document, which citation offsets refer to."""
         return self.snapshot().doc_text(source)
 
+    def page_image(
+        self,
+        source: str,
+        page: int,
+        boxes: Sequence[tuple[float, float, float, float]] = (),
+        *,
+        width: int = DEFAULT_WIDTH,
+    ) -> Path:
+        """A PNG of ``page`` of the indexed PDF ``source`` with ``boxes`` marked.
+
+        Pass a citation's ``source``, ``box_page`` and ``boxes``. The image is cached in the
+        index folder; only documents of the live index, inside the corpus, are rendered.
+
+        Raises:
+            SourceError: not an indexed PDF, outside the corpus, changed since it was
+                indexed, or no such page.
+        """
+        return render_marked_page(
+            self.snapshot(), self.settings.corpus_dir, source, page, boxes, width=width
+        )
+
     def retrieve(self, question: str, *, sources: str | Sequence[str] | None = None) -> list[Any]:
         """The passages the answerer would see, as LangChain Documents."""
         state = self._prepare({"question": question, "history": [], "sources": sources})
@@ -364,8 +388,8 @@ class QA:
     def _guard(self) -> Any:
         return backend_errors(self.settings)
 
-    @staticmethod
     def _finish(
+        self,
         answer: Answer,
         docs: Sequence[Any],
         started: float,
@@ -375,6 +399,8 @@ class QA:
         elapsed = time.perf_counter() - started
         timings = {**answer.timings, "total": round(elapsed, 4)}
         changes: dict[str, Any] = {"passages": passages, "timings": timings}
+        if answer.citations:  # PDF quotes: where to mark them on the page
+            changes["citations"] = with_marks(answer.citations, self.snapshot().doc_boxes)
         if answer.abstained and sources is not None:
             changes["text"] = abstain_text(sources)
         return _replace(answer, **changes)

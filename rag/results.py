@@ -57,6 +57,11 @@ class Citation:
     passage_start: int = 0
     #: where the quote is in the original file: "page 3", "slide 2", "sheet S, row 9", ...
     location: str = ""
+    #: PDFs: the page the quote is marked on (where it starts; 1-based) and one rectangle per
+    #: line of the quote, ``(left, bottom, right, top)`` in PDF points with the origin at the
+    #: page's bottom left (its user space, before ``/Rotate``); None and empty for other files
+    box_page: int | None = None
+    boxes: tuple[tuple[float, float, float, float], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, as the CLI's ``--json`` and the history store write it."""

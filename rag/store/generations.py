@@ -31,6 +31,7 @@ from typing import IO, Any
 from rag.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexMissingError
 from rag.store.bm25 import KeywordIndex
 from rag.store.manifest import ChunkRecord, Manifest
+from rag.store.page_boxes import CharBoxes, box_path
 from rag.store.vectors import ChromaVectors
 
 log = logging.getLogger(__name__)
@@ -326,6 +327,22 @@ class IndexSnapshot:
                     f"index is damaged: {path} is missing; run `rag ingest --rebuild`"
                 ) from exc
         return self._texts[source]
+
+    def doc_boxes(self, source: str) -> CharBoxes | None:
+        """Where each character of ``source``'s text is on its PDF page (None: not a PDF).
+
+        Not cached: a citation needs a few of them, and a document's boxes are large.
+        """
+        entry = self.manifest.files.get(source)
+        path = box_path(self.gen / "docs", entry.doc) if entry else None
+        if path is None or not path.exists():
+            return None
+        try:
+            return CharBoxes.load(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexDamagedError(
+                f"index is damaged: {path} is unreadable; run `rag ingest --rebuild`"
+            ) from exc
 
     def chunk_text(self, chunk: ChunkRecord) -> str:
         return self.doc_text(chunk.source)[chunk.start : chunk.end]
