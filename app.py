@@ -25,6 +25,7 @@ from gradio.events import Dependency
 from rag import QA, RagError, Settings
 from rag.api import create_api
 from rag.catalog import Catalog
+from rag.ingest.watch import Watcher
 from ui.api import ScriptingApi
 from ui.backend import Backend, ChatSession
 from ui.chat import Chat
@@ -43,6 +44,7 @@ from ui.launch import (
 )
 from ui.settings import SettingsTab, settings_markdown
 from ui.sources import Sources
+from ui.watching import start_watcher, watch_status_line
 
 __all__ = [
     "APP_DIR",
@@ -83,14 +85,18 @@ class Page:
     api: ScriptingApi
 
 
-def create_app(qa: QA | Catalog) -> gr.Blocks:
-    """The UI around one collection and those beside it."""
+def create_app(qa: QA | Catalog, watcher: Watcher | None = None) -> gr.Blocks:
+    """The UI around one collection and those beside it.
+
+    ``watcher`` (``RAG_WATCH=1``) keeps the collection's index current; the Documents tab
+    then shows its last ingest.
+    """
     with gr.Blocks(title="Ask your documents", analytics_enabled=False) as demo:
-        build_page(demo, Backend(qa))
+        build_page(demo, Backend(qa), watcher)
     return demo
 
 
-def build_page(demo: gr.Blocks, backend: Backend) -> Page:
+def build_page(demo: gr.Blocks, backend: Backend, watcher: Watcher | None = None) -> Page:
     """Lay out every area inside ``demo`` (being built) and wire what crosses areas."""
     session = gr.State(ChatSession())  # the browser's chat: shared by chat, sources, history
     with gr.Row(equal_height=True):
@@ -107,6 +113,7 @@ def build_page(demo: gr.Blocks, backend: Backend) -> Page:
             sources.render()  # right of the chat
         with gr.Tab("Documents", id="documents"):
             documents = Documents(backend, collections.dropdown)
+            watch_status_line(watcher)
             new_collection = NewCollection(backend, collections, documents.status)
         with gr.Tab("Settings", id="settings"):
             settings = SettingsTab(backend, collections.dropdown)
@@ -153,12 +160,17 @@ def main() -> None:
     except RagError as exc:  # still start: documents can be added from the browser
         log.warning("%s", exc)
     catalog = Catalog(qa)  # one set of collections and models for the UI and every API
-    demo = create_app(catalog).queue(**QUEUE)
-    if share:  # a share link tunnels Gradio's own server: the UI only
-        log.warning("GRADIO_SHARE: the share link serves the web UI, not the APIs")
-        demo.launch(**options)
-    else:  # the UI mounted in the API app: REST, OpenAI and MCP beside the page
-        serve(mount(create_api(catalog, settings), demo, options), settings)
+    watcher = start_watcher(qa) if settings.watch else None  # owned by the app: stopped below
+    try:
+        demo = create_app(catalog, watcher).queue(**QUEUE)
+        if share:  # a share link tunnels Gradio's own server: the UI only
+            log.warning("GRADIO_SHARE: the share link serves the web UI, not the APIs")
+            demo.launch(**options)
+        else:  # the UI mounted in the API app: REST, OpenAI and MCP beside the page
+            serve(mount(create_api(catalog, settings), demo, options), settings)
+    finally:
+        if watcher is not None:
+            watcher.stop()
 
 
 if __name__ == "__main__":

@@ -240,3 +240,15 @@ class Settings(BaseSettings):
         None, description="API bearer tokens: TOKEN or NAME:TOKEN, comma-separated, or @FILE."
     )
     max_upload_mb: float = Field(20.0, gt=0)
+    watch: bool = Field(
+        False,
+        description="Web UI: keep the index in line with the corpus folder, re-ingesting a few "
+        "seconds after files stop changing (as `rag watch` does).",
+    )
+    watch_quiet: float = Field(
+        2.0,
+        gt=0,
+        le=3600,
+        description="Seconds the corpus folder must stay unchanged (no event, same sizes and "
+        "mtimes) before the watcher ingests it: a file still being written is not read half.",
+    )
