@@ -155,7 +155,7 @@ def main() -> None:
         sys.exit(f"error: {exc}")
     qa = QA(settings)
     try:  # load the model and open (or build) the index now, not on the first question
-        qa.reader()
+        qa.snapshot()
         qa.embedder.embed_query("warm-up")
     except RagError as exc:  # still start: documents can be added from the browser
         log.warning("%s", exc)

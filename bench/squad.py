@@ -64,7 +64,7 @@ class CachedEmbedder(Embedder):
 
         Batched vectors differ from one-at-a-time ones only by float rounding (~1e-7).
         """
-        from rag.qa import validate_question
+        from rag.questions import validate_question
 
         queries = list(dict.fromkeys(validate_question(q, max_chars) for q in questions))
         started = time.perf_counter()

@@ -18,12 +18,10 @@ only their chunks, and an abstention then says that only those documents were se
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
-import unicodedata
-import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -36,10 +34,11 @@ from rag.cite.markers import sanitize
 from rag.cite.page_image import DEFAULT_WIDTH, render_marked_page
 from rag.cite.page_marks import with_marks
 from rag.embed.embedder import Embedder
-from rag.errors import IndexMissingError, QuestionError
+from rag.errors import IndexMissingError
 from rag.generate.answerer import GenerativeAnswerer
 from rag.generate.backends import BackendSpec, backend_errors, make_chat_model, parse_backend
 from rag.ingest.pipeline import Progress, ingest
+from rag.questions import abstain_text, validate_question
 from rag.read.answerer import ExtractiveAnswerer
 from rag.read.model import ReaderModel
 from rag.results import ABSTAIN_TEXT, Answer, DocumentInfo, IngestSummary, Passage
@@ -48,11 +47,8 @@ from rag.retrieve.hybrid import HybridRetriever, to_passage
 from rag.retrieve.source_filter import resolve_sources
 from rag.settings import Settings
 from rag.store.generations import IndexDir, IndexSnapshot
-from rag.text.words import analyze
 
 log = logging.getLogger(__name__)
-
-_INVISIBLE = {"Cf", "Cc", "Zs", "Zl", "Zp"}
 
 
 class QA:
@@ -106,37 +102,17 @@ class QA:
                 self._snapshot = self._open()
             return self._snapshot
 
-    def reader(self) -> IndexSnapshot:
-        """Deprecated name of :meth:`snapshot` ("reader" is :attr:`reader_model`)."""
-        warnings.warn(
-            "QA.reader() is renamed QA.snapshot() (the index snapshot; QA.reader_model is "
-            "the span reader)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return self.snapshot()
-
     def _open(self) -> IndexSnapshot:
         s = self.settings
-        token = s.chroma_secret
+        where = {"chroma_url": s.chroma_url, "chroma_token": s.chroma_secret}
         try:
-            return IndexSnapshot.open(
-                s.index_dir,
-                model_id=self.embedder.model_id,
-                chroma_url=s.chroma_url,
-                chroma_token=token,
-            )
+            return IndexSnapshot.open(s.index_dir, model_id=self.embedder.model_id, **where)
         except IndexMissingError:
             if not s.auto_ingest or not s.corpus_dir.is_dir():
                 raise
             log.info("no index yet: building it from %s", s.corpus_dir)
             self.ingest()
-            return IndexSnapshot.open(
-                s.index_dir,
-                model_id=self.embedder.model_id,
-                chroma_url=s.chroma_url,
-                chroma_token=token,
-            )
+            return IndexSnapshot.open(s.index_dir, model_id=self.embedder.model_id, **where)
 
     @property
     def backend(self) -> BackendSpec:
@@ -234,7 +210,7 @@ class QA:
         folder, folders, or glob patterns (``"*.pdf"``, ``"policies/*"``); see
         :meth:`resolve_sources`. None (the default) searches every document. When the chosen
         documents do not hold the answer, the abstention says that only they were searched
-        (:func:`abstain_text`), since the rest of the corpus might.
+        (:func:`rag.questions.abstain_text`), since the rest of the corpus might.
 
         Raises:
             QuestionError: the question is unusable.
@@ -403,48 +379,7 @@ class QA:
             changes["citations"] = with_marks(answer.citations, self.snapshot().doc_boxes)
         if answer.abstained and sources is not None:
             changes["text"] = abstain_text(sources)
-        return _replace(answer, **changes)
-
-
-def _replace(answer: Answer, **changes: Any) -> Answer:
-    from dataclasses import replace
-
-    return replace(answer, **changes)
-
-
-def validate_question(question: Any, max_chars: int) -> str:
-    """Normalise a question or raise :class:`QuestionError` saying what is wrong with it.
-
-    The length check runs first, on the raw input, so a huge paste is rejected before any
-    other work (and long before anything is embedded).
-    """
-    if not isinstance(question, str):
-        raise QuestionError("the question must be text")
-    if len(question) > max_chars:
-        raise QuestionError(
-            f"the question is too long ({len(question):,} characters; the limit is {max_chars:,})"
-        )
-    cleaned = "".join(" " if unicodedata.category(ch) in _INVISIBLE else ch for ch in question)
-    cleaned = re.sub(r"\s+", " ", cleaned).strip()
-    if not cleaned:
-        raise QuestionError("the question is empty: type a question about your documents")
-    if not re.search(r"\w", cleaned):
-        raise QuestionError("the question has no words to search for")
-    if not analyze(cleaned) and not re.search(r"[^\W\d_]{2,}", cleaned):
-        raise QuestionError("the question has no words to search for")
-    return cleaned
-
-
-def abstain_text(sources: Sequence[str]) -> str:
-    """The abstention after a search limited to ``sources`` (resolved document paths).
-
-    It differs from :data:`~rag.results.ABSTAIN_TEXT` on purpose: "the documents do not answer"
-    would be wrong when most of them were not searched, and the user's next step (widen the
-    choice) depends on knowing that.
-    """
-    if len(sources) == 1:
-        return f"The chosen document ({sources[0]}) does not answer this question."
-    return f"The {len(sources)} chosen documents do not answer this question."
+        return replace(answer, **changes)
 
 
 def ask(question: str, *, sources: str | Sequence[str] | None = None, **settings: Any) -> Answer:

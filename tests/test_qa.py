@@ -125,8 +125,7 @@ def test_snapshot_is_the_index_and_reader_model_the_span_model(qa):
 
     snapshot = qa.snapshot()
     assert isinstance(snapshot, IndexSnapshot) and isinstance(qa.reader_model, ReaderModel)
-    with pytest.warns(DeprecationWarning, match="QA.snapshot"):
-        assert qa.reader() is snapshot  # the old name still works, and says so
+    assert not hasattr(qa, "reader")  # "reader" is the span model only (QA.snapshot() was it)
 
 
 def test_ask_function_uses_settings(shipped):

@@ -15,7 +15,7 @@ from langchain_core.language_models import FakeListChatModel
 
 from rag import QA, RagError, Settings
 from rag.errors import SourceError
-from rag.qa import abstain_text
+from rag.questions import abstain_text
 from rag.results import ABSTAIN_TEXT
 from rag.retrieve.source_filter import resolve_sources
 from tests.clirun import rag

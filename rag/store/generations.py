@@ -377,7 +377,3 @@ def _open_vectors(
             "re-run `rag ingest` to build it on the server"
         )
     return ChromaVectors.embedded(gen / "chroma", create=False)
-
-
-#: The snapshot's name before issue 21 (code written against it keeps working).
-IndexReader = IndexSnapshot
