@@ -380,6 +380,7 @@ def eval_command(
     Writes report.json, report.md and report.html into --out and prints the metrics.
     """
     from rag import evaluation as ev
+    from rag.evaluation import console as tables
     from rag.evaluation import report as rp
 
     questions, extra = ev.split_arguments(arguments, grid=bool(grid_specs))
@@ -394,9 +395,9 @@ def eval_command(
             loaded = ev.load_questions(source)
             with progress_bars(enabled=True) as progress:
                 result = ev.run_grid(loaded, settings, grid, rank_by=rank_by, progress=progress)
-            console.print(rp.grid_table(result))
+            console.print(tables.grid_table(result))
             out.mkdir(parents=True, exist_ok=True)
-            (out / "grid.json").write_text(json.dumps(rp.grid_rows(result), indent=2))
+            (out / "grid.json").write_text(json.dumps(tables.grid_rows(result), indent=2))
             console.print(f"Wrote {out / 'grid.json'}")
             return
         previous = ev.load_report(baseline) if baseline else None
@@ -404,7 +405,7 @@ def eval_command(
             report = ev.evaluate(source, settings, calibrate_threshold=calibrate, progress=progress)
         comparison = ev.compare(report, previous, baseline_file=str(baseline)) if previous else None
         paths = rp.write_reports(report, out, comparison)
-    for renderable in rp.console_tables(report, comparison):
+    for renderable in tables.console_tables(report, comparison):
         console.print(renderable)
     console.print("Reports: " + ", ".join(escape(str(p)) for p in paths.values()))
     failures = ev.check_gates(report, gates)

@@ -20,14 +20,8 @@ from rag.evaluation.compare import (
 )
 from rag.evaluation.grid import GridError, GridResult, parse_grid, run_grid, split_arguments
 from rag.evaluation.questions import Question, QuestionFileError, load_questions
-from rag.evaluation.runner import (
-    METRICS,
-    EvalReport,
-    QuestionResult,
-    default_questions_file,
-    evaluate,
-    metric_info,
-)
+from rag.evaluation.results import METRICS, EvalReport, QuestionResult, metric_info
+from rag.evaluation.runner import default_questions_file, evaluate
 
 __all__ = [
     "METRICS",

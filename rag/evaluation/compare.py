@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
-from rag.evaluation.runner import EvalReport, metric_info
+from rag.evaluation.results import EvalReport, metric_info
 
 
 class ReportFileError(RagError):

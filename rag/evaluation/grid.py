@@ -18,7 +18,8 @@ from typing import Any
 from rag.embed.embedder import Embedder
 from rag.errors import RagError
 from rag.evaluation.questions import Question
-from rag.evaluation.runner import EvalReport, Progress, evaluate, metric_info
+from rag.evaluation.results import EvalReport, metric_info
+from rag.evaluation.runner import Progress, evaluate
 from rag.qa import QA
 from rag.settings import Settings
 

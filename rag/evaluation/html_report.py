@@ -13,8 +13,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag.evaluation.compare import Comparison
-from rag.evaluation.report import delta_text, flips_text, fmt, grouped, num_text, outcome_of
-from rag.evaluation.runner import EvalReport, QuestionResult
+from rag.evaluation.formatting import (
+    delta_text,
+    flips_text,
+    fmt,
+    grouped,
+    num_text,
+    outcome_of,
+)
+from rag.evaluation.reliability import html_section
+from rag.evaluation.results import EvalReport, QuestionResult
 
 # -- HTML ----------------------------------------------------------------------------------------
 _CSS = """
@@ -71,6 +79,7 @@ def to_html(report: EvalReport, comparison: Comparison | None = None) -> str:
             f"{cal.answerable} answerable + abstained {cal.abstained:.3f} of "
             f"{cal.unanswerable} unanswerable = {cal.objective:.3f}.</p>"
         )
+    parts.append(html_section(report.questions))
     parts.append('<h2>Plots</h2><div class="plots">')
     for title, svg in _plots(report):
         data = base64.b64encode(svg.encode()).decode()
