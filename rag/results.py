@@ -89,6 +89,12 @@ class Answer:
     unsupported: list[str] = field(default_factory=list)
     passages: list[Passage] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: P(the answer is right), calibrated on the reader's dev split from its margin
+    #: (:mod:`rag.read.confidence`); None for an abstention, a generative answer, or a reader
+    #: without a calibrated map
+    confidence: float | None = None
+    #: the same in words ("likely right", "uncertain", ...; :data:`rag.read.confidence.LABELS`)
+    confidence_label: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, as the CLI's ``--json`` and the history store write it."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +73,13 @@ def score_text(score: float) -> str:
     return f"{score:.3g}"
 
 
+def confidence_text(confidence: float | None, label: str) -> str:
+    """How sure an answer is, for people: "likely right (82%)"; "" when it has no confidence."""
+    if confidence is None:
+        return ""
+    return f"{label} ({confidence:.0%})" if label else f"{confidence:.0%}"
+
+
 # -- chat ---------------------------------------------------------------------------------------
 def answer_markdown(answer: Answer, turn: int) -> str:
     """The assistant message for an answer: escaped text, linked markers, what was searched.
@@ -107,6 +114,9 @@ def answer_markdown(answer: Answer, turn: int) -> str:
                 + ("; ".join(f"“{markdown_literal(s)}”" for s in answer.unsupported) or "this")
                 + r"\. Check the sources\."
             )
+        sure = confidence_text(answer.confidence, answer.confidence_label)
+        if sure:
+            body += f"\n\n_Confidence: {markdown_literal(sure)}_"
     if answer.query and answer.query != answer.question:
         body += f"\n\n_Searched for: {markdown_literal(answer.query)}_"
     return body
@@ -195,8 +205,24 @@ def _view_button(source: str, start: int, end: int) -> str:
     )
 
 
-def citation_card(citation: Citation, turn: int) -> str:
-    """One source card: file, location, the quote highlighted inside its passage, the score."""
+def page_figure(image: str, label: str, caption: str = "") -> str:
+    """A PDF page picture (a ``data:image/png`` URI) with the quote marked on it."""
+    if not image.startswith("data:image/png;base64,"):
+        return ""
+    caption = f'<figcaption class="rag-meta">{escape(caption)}</figcaption>' if caption else ""
+    return (
+        f'<figure class="rag-page"><img src="{escape(image)}" '
+        f'alt="{escape(label)}, with the quoted words marked">{caption}</figure>'
+    )
+
+
+def citation_card(citation: Citation, turn: int, image: str = "", sure: str = "") -> str:
+    """One source card: file, location, the quote highlighted inside its passage, the score.
+
+    ``sure`` is the answer's confidence in words (:func:`confidence_text`), shown first.
+    ``image``, for a PDF citation, is the part of the page around the quote, with the quote
+    marked (a ``data:`` URI), shown above the passage.
+    """
     span = quote_in_passage(citation)
     if span is None:
         passage = f'<mark class="rag-hit">{escape(citation.quote)}</mark>'
@@ -209,8 +235,10 @@ def citation_card(citation: Citation, turn: int) -> str:
         f'<header><span class="rag-n">[{citation.n}]</span> '
         f'<span class="rag-source">{escape(citation.source)}</span></header>{title}'
         f'<div class="rag-meta">{escape(where)}'
-        f" · score {score_text(citation.score)}</div>"
-        f'<blockquote class="rag-passage">{passage}</blockquote>'
+        + (f' · <span class="rag-confidence">{escape(sure)}</span>' if sure else "")
+        + f" · score {score_text(citation.score)}</div>"
+        + page_figure(image, f"{citation.source}, {where}")
+        + f'<blockquote class="rag-passage">{passage}</blockquote>'
         f"{_view_button(citation.source, citation.start, citation.end)}</article>"
     )
 
@@ -230,8 +258,14 @@ def related_card(passage: Passage, rank: int) -> str:
     )
 
 
-def sources_html(session: Session, *, related: int = 3) -> str:
-    """The Sources panel for the turn on screen."""
+def sources_html(
+    session: Session, *, related: int = 3, page_image: Callable[[Citation], str] | None = None
+) -> str:
+    """The Sources panel for the turn on screen.
+
+    ``page_image(citation)`` gives a PDF citation's page picture for its card (see
+    :func:`citation_card`), or "".
+    """
     index = session.shown()
     if index is None:
         return (
@@ -258,13 +292,30 @@ def sources_html(session: Session, *, related: int = 3) -> str:
                 else "Nothing related was found.</div>"
             )
         )
-    cards = "".join(citation_card(c, index) for c in answer.citations)
+    sure = confidence_text(answer.confidence, answer.confidence_label)
+    cards = "".join(
+        citation_card(c, index, page_image(c) if page_image else "", sure=sure)
+        for c in answer.citations
+    )
     return heading + (cards or '<div class="rag-empty">This answer cites no passage.</div>')
 
 
 # -- document viewer --------------------------------------------------------------------------
-def document_html(source: str, text: str, start: int, end: int, *, title: str = "") -> str:
-    """The whole cleaned document with ``text[start:end]`` highlighted (``#rag-doc-hit``)."""
+def document_html(
+    source: str,
+    text: str,
+    start: int,
+    end: int,
+    *,
+    title: str = "",
+    image: str = "",
+    page: int | None = None,
+) -> str:
+    """The whole cleaned document with ``text[start:end]`` highlighted (``#rag-doc-hit``).
+
+    ``image``, for a PDF, is ``page`` with the span marked (a ``data:`` URI), shown above
+    the text.
+    """
     header = (
         f'<header><span class="rag-source">{escape(source)}</span>'
         + (f' <span class="rag-title">{escape(title)}</span>' if title else "")
@@ -273,7 +324,8 @@ def document_html(source: str, text: str, start: int, end: int, *, title: str = 
     body = highlight(text, start, end, mark_id="rag-doc-hit")
     return (
         f'<section class="rag-doc" data-source="{escape(source)}">{header}'
-        f'<div class="rag-doc-text">{body}</div></section>'
+        + page_figure(image, f"{source}, page {page}", f"Page {page}, the passage marked")
+        + f'<div class="rag-doc-text">{body}</div></section>'
     )
 
 
@@ -323,6 +375,8 @@ def citation_payload(answer: Answer) -> dict[str, Any]:
         "question": answer.question,
         "query": answer.query,
         "score": answer.score,
+        "confidence": answer.confidence,
+        "confidence_label": answer.confidence_label,
         "answerer": answer.answerer,
         "supported": answer.supported,
         "unsupported": list(answer.unsupported),

@@ -49,6 +49,10 @@ class AskResult(BaseModel):
     abstained: bool = Field(description="True when the documents do not answer the question.")
     citations: list[CitationOut]
     query: str = Field(description="What was searched for (a follow-up made standalone).")
+    confidence: float | None = Field(
+        None, description="P(the answer is right), calibrated; null for an abstention."
+    )
+    confidence_label: str = Field("", description='The same in words ("likely right", ...).')
 
 
 class PassageOut(BaseModel):
@@ -139,6 +143,8 @@ def create_mcp(service: Service, *, loopback: bool = True, path: str = "/mcp") -
             abstained=answer.abstained,
             citations=[CitationOut.of(c) for c in answer.citations],
             query=answer.query,
+            confidence=answer.confidence,
+            confidence_label=answer.confidence_label,
         )
 
     @server.tool()

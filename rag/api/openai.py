@@ -113,6 +113,10 @@ class AssistantMessage(BaseModel):
     citations: list[CitationOut] = Field(description="Extension: the evidence of each [n].")
     abstained: bool = Field(description="Extension: the documents do not answer.")
     query: str = Field(description="Extension: what was searched for (a follow-up resolved).")
+    confidence: float | None = Field(
+        None, description="Extension: P(the answer is right), calibrated; null if none."
+    )
+    confidence_label: str = Field("", description='Extension: the same in words ("likely right").')
 
 
 class Choice(BaseModel):
@@ -184,6 +188,8 @@ def message_of(answer: Answer) -> AssistantMessage:
         citations=[CitationOut.of(c) for c in answer.citations],
         abstained=answer.abstained,
         query=answer.query,
+        confidence=answer.confidence,
+        confidence_label=answer.confidence_label,
     )
 
 

@@ -6,13 +6,14 @@ go to stderr so that ``--json`` output on stdout stays clean.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
+from rag.protocols import Progress
 from rag.results import Answer, IngestSummary
 
 console = Console()
@@ -32,6 +33,10 @@ def print_answer(answer: Answer) -> None:
         console.print(
             "(not supported by the documents: no passage says this; check the sources)",
             style="yellow",
+        )
+    if answer.confidence is not None:
+        console.print(
+            f"confidence: {escape(answer.confidence_label)} ({answer.confidence:.0%})", style="dim"
         )
     console.print()
     for c in answer.citations:
@@ -55,7 +60,7 @@ def print_summary(summary: IngestSummary) -> None:
 
 
 @contextmanager
-def progress_bars(enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+def progress_bars(enabled: bool) -> Iterator[Progress | None]:
     if not enabled:
         yield None
         return

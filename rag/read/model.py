@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import RagError
+from rag.read.confidence import ConfidenceMap
 from rag.read.windows import Span, Window, batch, best_span, configure, windows
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,16 @@ class ReaderModel:
     def threshold(self) -> float:
         """No-answer margin below which to abstain, as calibrated on the model's dev split."""
         return float(self.config.get("threshold", 0.0))
+
+    @cached_property
+    def confidence(self) -> ConfidenceMap | None:
+        """Margin -> P(right), as calibrated on the model's dev split; None when not calibrated."""
+        try:
+            return ConfidenceMap.from_config(self.config)
+        except (ValueError, TypeError) as exc:
+            raise ReaderError(
+                f"the confidence map in {self.path / 'reader.json'} is malformed ({exc})"
+            ) from exc
 
     @cached_property
     def model_id(self) -> str:
