@@ -283,18 +283,20 @@ class QA:
         boxes: Sequence[tuple[float, float, float, float]] = (),
         *,
         width: int = DEFAULT_WIDTH,
+        band: bool = False,
     ) -> Path:
         """A PNG of ``page`` of the indexed PDF ``source`` with ``boxes`` marked.
 
-        Pass a citation's ``source``, ``box_page`` and ``boxes``. The image is cached in the
-        index folder; only documents of the live index, inside the corpus, are rendered.
+        Pass a citation's ``source``, ``box_page`` and ``boxes``; ``band`` keeps only the
+        part of the page around the mark. The image is cached in the index folder; only
+        documents of the live index, inside the corpus, are rendered.
 
         Raises:
             SourceError: not an indexed PDF, outside the corpus, changed since it was
                 indexed, or no such page.
         """
         return render_marked_page(
-            self.snapshot(), self.settings.corpus_dir, source, page, boxes, width=width
+            self.snapshot(), self.settings.corpus_dir, source, page, boxes, width=width, band=band
         )
 
     def retrieve(self, question: str, *, sources: str | Sequence[str] | None = None) -> list[Any]:

@@ -71,4 +71,7 @@ mark.rag-hit { background: #fde68a; color: #111; padding: 0 1px; border-radius: 
   padding: 2px 10px; background: var(--button-secondary-background-fill); }
 .rag-doc-text { white-space: pre-wrap; max-height: 70vh; overflow: auto; line-height: 1.5;
   padding: 8px; border: 1px solid var(--border-color-primary); border-radius: 8px; }
+.rag-page { margin: 8px 0; }
+.rag-page img { display: block; max-width: 100%; height: auto; background: #fff;
+  border: 1px solid var(--border-color-primary); border-radius: 4px; }
 """

@@ -5,14 +5,24 @@ A card's "view in document" swaps the cards for the whole document with the quot
 cards back. The chat shows each new answer's cards here through :meth:`Sources.show`.
 """
 
+import base64
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
 import gradio as gr
 
-from rag import RagError
+from rag import QA, Citation, RagError
 from rag.ingest.uploads import UploadError
 from ui.assets import DOCUMENT_JS, PANEL_CSS, SOURCES_JS
 from ui.backend import Backend, chat_session
 from ui.events import PRIVATE, QUIET, Updates, unchanged
 from ui.present import Session, document_html, escape, sources_html
+
+log = logging.getLogger(__name__)
+
+#: pixels: a card's band of the page, and the viewer's whole page
+CARD_WIDTH, PAGE_WIDTH = 700, 900
 
 
 class Sources:
@@ -67,7 +77,33 @@ class Sources:
 
     def show(self, state: Session) -> Updates:
         """The cards of the session's selected answer (its last by default), shown."""
-        return {self.cards: sources_html(state), **self.cards_shown()}
+        return {
+            self.cards: sources_html(state, page_image=self.card_image(state)),
+            **self.cards_shown(),
+        }
+
+    def card_image(self, state: Session) -> Callable[[Citation], str]:
+        """A PDF citation's band of the page, with the quote marked, for its card ("" if none)."""
+
+        def image(citation: Citation) -> str:
+            if citation.box_page is None or not citation.boxes:
+                return ""
+            try:
+                qa = self.backend.qa_for(chat_session(state).collection)
+                return data_uri(
+                    qa.page_image(
+                        citation.source,
+                        citation.box_page,
+                        citation.boxes,
+                        width=CARD_WIDTH,
+                        band=True,
+                    )
+                )
+            except (RagError, OSError) as exc:  # re-indexed or removed since: the text stays
+                log.info("no page image for %s: %s", citation.source, exc)
+                return ""
+
+        return image
 
     def cards_shown(self) -> Updates:
         """The cards' column shown and the document viewer hidden."""
@@ -95,14 +131,39 @@ class Sources:
             if source not in known:  # the client names it: only indexed documents are shown
                 raise UploadError(f"{source} is no longer in the index")
             text = qa.document_text(source)
+            pdf = known[source].kind == "pdf"
+            image, page = page_image(qa, source, start, end) if pdf else ("", None)
         except (RagError, ValueError, TypeError) as exc:
             gr.Warning(escape(str(exc) if isinstance(exc, RagError) else "invalid position"))
             return unchanged()
         return {
-            self.document: document_html(source, text, start, end, title=known[source].title),
+            self.document: document_html(
+                source, text, start, end, title=known[source].title, image=image, page=page
+            ),
             self.cards_column: gr.Column(visible=False),
             self.document_column: gr.Column(visible=True),
         }
 
     def back(self) -> Updates:
         return self.cards_shown()
+
+
+def page_image(qa: QA, source: str, start: int, end: int) -> tuple[str, int | None]:
+    """The page where ``text[start:end]`` of ``source`` starts, marked, and its number.
+
+    ``("", None)`` when there is none (not a PDF, or changed since it was indexed).
+    """
+    boxes = qa.snapshot().doc_boxes(source)
+    page, rects = boxes.marks(start, end) if boxes is not None else (None, ())
+    if page is None:
+        return "", None
+    try:
+        return data_uri(qa.page_image(source, page, rects, width=PAGE_WIDTH)), page
+    except (RagError, OSError) as exc:  # the file changed since it was indexed: the text stays
+        log.info("no page image for %s: %s", source, exc)
+        return "", None
+
+
+def data_uri(path: Path) -> str:
+    """A cached PNG inlined into the page (the index folder is not served over HTTP)."""
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")

@@ -39,6 +39,9 @@ MAX_WIDTH = 2400
 FILL = (255, 214, 0, 90)  # translucent yellow over the quoted words
 OUTLINE = (222, 74, 0, 255)  # and an orange frame, visible on a yellow page too
 PAD = 1.5  # points around the characters' tight boxes
+BAND = 110.0  # points of the page kept above and below the mark in a band (a source card)
+MIN_BAND_WIDTH = 260.0  # points: a column of a three-column page and a margin either side
+COLOURS = 32  # a palette PNG: a text page with its mark needs few colours, at a third the size
 
 
 def render_marked_page(
@@ -49,6 +52,7 @@ def render_marked_page(
     rects: Sequence[Rect] = (),
     *,
     width: int = DEFAULT_WIDTH,
+    band: bool = False,
     max_bytes: int = MAX_CACHE_BYTES,
 ) -> Path:
     """The PNG of ``page`` (1-based) of the indexed PDF ``source`` with ``rects`` marked.
@@ -60,6 +64,8 @@ def render_marked_page(
         page: The page number, 1-based.
         rects: ``(left, bottom, right, top)`` in PDF points (as :attr:`Citation.boxes`).
         width: The image's width in pixels.
+        band: Only the band of the page around the mark (its full width, :data:`BAND`
+            points above and below), for a preview; the whole page otherwise.
         max_bytes: The cache folder's size bound.
 
     Returns:
@@ -81,13 +87,13 @@ def render_marked_page(
         raise SourceError(f"{source!r} changed since it was indexed: run `rag ingest` first")
     width = max(100, min(int(width), MAX_WIDTH))
     boxes = [tuple(round(float(v), 2) for v in rect) for rect in rects]
-    key = json.dumps([entry.sha256, int(page), boxes, width]).encode()
+    key = json.dumps([entry.sha256, int(page), boxes, width, band]).encode()
     cache = snapshot.root.root / CACHE_DIR
     target = cache / f"{hashlib.sha256(key).hexdigest()[:32]}.png"
     if target.exists():
         os.utime(target)  # most recently used
         return target
-    png = page_png(data, page, boxes, width)  # type: ignore[arg-type]
+    png = page_png(data, page, boxes, width, band=band)  # type: ignore[arg-type]
     cache.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=cache, suffix=".part")
     with os.fdopen(fd, "wb") as handle:
@@ -97,8 +103,13 @@ def render_marked_page(
     return target
 
 
-def page_png(data: bytes, page: int, rects: Sequence[Rect], width: int) -> bytes:
+def page_png(
+    data: bytes, page: int, rects: Sequence[Rect], width: int, *, band: bool = False
+) -> bytes:
     """Render page ``page`` of the PDF ``data`` at ``width`` pixels, marking ``rects``.
+
+    With ``band``, only the part of the page around the rectangles is kept, rendered so that
+    it is ``width`` pixels wide (see :func:`render_marked_page`).
 
     Raises:
         SourceError: the PDF has no such page.
@@ -115,8 +126,10 @@ def page_png(data: bytes, page: int, rects: Sequence[Rect], width: int) -> bytes
             page_width, page_height = handle.get_size()
             if handle.get_rotation() in (90, 270):
                 page_width, page_height = page_height, page_width
-            bitmap = handle.render(scale=width / max(page_width, 1.0))
-            image = bitmap.to_pil().convert("RGBA")
+            crop = _band(handle, (page_width, page_height), rects) if band and rects else None
+            scale = width / max(crop[2] - crop[0] if crop else page_width, 1.0)
+            scale = min(scale, MAX_WIDTH / max(page_width, page_height, 1.0))
+            image = handle.render(scale=scale).to_pil().convert("RGBA")
             corners = [_to_device(handle, image.size, rect) for rect in rects]
         finally:
             handle.close()
@@ -126,9 +139,30 @@ def page_png(data: bytes, page: int, rects: Sequence[Rect], width: int) -> bytes
     draw = ImageDraw.Draw(overlay)
     for left, top, right, bottom in corners:
         draw.rectangle((left, top, right, bottom), fill=FILL, outline=OUTLINE, width=2)
+    marked = Image.alpha_composite(image, overlay).convert("RGB")
+    if crop:
+        marked = marked.crop(tuple(round(v * scale) for v in crop))
     out = io.BytesIO()
-    Image.alpha_composite(image, overlay).convert("RGB").save(out, "PNG", optimize=True)
+    marked.quantize(colors=COLOURS, method=Image.Quantize.FASTOCTREE).save(out, "PNG")
     return out.getvalue()
+
+
+def _band(page: Any, size: tuple[float, float], rects: Sequence[Rect]) -> tuple[float, ...]:
+    """The page region around ``rects``: ``(left, top, right, bottom)`` in rendered points.
+
+    Measured from the rendered page's top left: :data:`BAND` above and below, half that at
+    the sides, at least :data:`MIN_BAND_WIDTH` wide (a short quote keeps its line's context).
+    """
+    width, height = size
+    corners = [_to_device(page, (round(width), round(height)), rect) for rect in rects]
+    left = min(c[0] for c in corners) - BAND / 2
+    right = max(c[2] for c in corners) + BAND / 2
+    if right - left < MIN_BAND_WIDTH:
+        middle = (left + right) / 2
+        left, right = middle - MIN_BAND_WIDTH / 2, middle + MIN_BAND_WIDTH / 2
+    top = min(c[1] for c in corners) - BAND
+    bottom = max(c[3] for c in corners) + BAND
+    return max(0.0, left), max(0.0, top), min(width, right), min(height, bottom)
 
 
 def _to_device(page: Any, size: tuple[int, int], rect: Rect) -> tuple[int, int, int, int]:

@@ -84,6 +84,7 @@ class CharBoxes:
         characters of one line (same baseline band, moving right) are merged into one
         rectangle; a new line or column starts a new one.
         """
+        start = max(0, start)
         pages = self.pages[start:end]
         found = np.flatnonzero(pages)
         if not len(found):
