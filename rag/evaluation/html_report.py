@@ -21,6 +21,7 @@ from rag.evaluation.formatting import (
     num_text,
     outcome_of,
 )
+from rag.evaluation.reliability import html_section
 from rag.evaluation.results import EvalReport, QuestionResult
 
 # -- HTML ----------------------------------------------------------------------------------------
@@ -78,6 +79,7 @@ def to_html(report: EvalReport, comparison: Comparison | None = None) -> str:
             f"{cal.answerable} answerable + abstained {cal.abstained:.3f} of "
             f"{cal.unanswerable} unanswerable = {cal.objective:.3f}.</p>"
         )
+    parts.append(html_section(report.questions))
     parts.append('<h2>Plots</h2><div class="plots">')
     for title, svg in _plots(report):
         data = base64.b64encode(svg.encode()).decode()

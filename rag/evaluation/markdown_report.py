@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rag.evaluation.compare import Comparison
 from rag.evaluation.formatting import delta_text, flips_text, fmt, grouped, num_text, outcome_of
+from rag.evaluation.reliability import markdown_section
 from rag.evaluation.results import EvalReport
 
 
@@ -45,6 +46,7 @@ def to_markdown(report: EvalReport, comparison: Comparison | None = None) -> str
             f"{cal.answered_correctly:.3f} of {cal.answerable} answerable + abstained "
             f"{cal.abstained:.3f} of {cal.unanswerable} unanswerable = {cal.objective:.3f}.",
         ]
+    lines += markdown_section(report.questions)
     if comparison is not None:
         lines += ["", f"## Changed questions ({len(comparison.changed)})", ""]
         if comparison.changed:

@@ -13,6 +13,7 @@ from pathlib import Path
 from rag.evaluation.compare import Comparison
 from rag.evaluation.html_report import to_html
 from rag.evaluation.markdown_report import to_markdown
+from rag.evaluation.reliability import report_reliability
 from rag.evaluation.results import EvalReport
 
 
@@ -24,6 +25,7 @@ def write_reports(
     data = report.to_dict()
     if comparison is not None:
         data["comparison"] = comparison.to_dict()
+    data["reliability"] = report_reliability(report.questions).to_dict()
     paths = {
         "json": out / "report.json",
         "md": out / "report.md",

@@ -95,6 +95,8 @@ class QuestionResult:
     passed: dict[str, bool] = field(default_factory=dict)
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # the file's own columns, unscored
+    #: the answer's calibrated P(right) (:attr:`rag.Answer.confidence`); None if it has none
+    confidence: float | None = None
 
     @property
     def prediction(self) -> str:

@@ -94,6 +94,7 @@ def score_question(
         answer=answer.text if answer is not None else "",
         abstained=abstained,
         score=round(float(answer.score), 6) if answer is not None else 0.0,
+        confidence=answer.confidence if answer is not None else None,
         latency=round(latency, 5),
         citations=citations,
         retrieved=[
