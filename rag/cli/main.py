@@ -2,7 +2,7 @@
 
 :mod:`rag.cli.corpus` (ingest, documents, collections), :mod:`rag.cli.asking` (ask, chat),
 :mod:`rag.cli.conversations` (history), :mod:`rag.cli.evaluate` (eval),
-:mod:`rag.cli.serving` (mcp). What they share (settings from flags, the corpus options, user
+:mod:`rag.cli.serving` (mcp), :mod:`rag.cli.watching` (watch). What they share (settings from flags, the corpus options, user
 errors) is :mod:`rag.cli.options`, and what they print :mod:`rag.cli.terminal`.
 """
 
@@ -13,7 +13,7 @@ import os
 
 import click
 
-from rag.cli import asking, conversations, corpus, evaluate, serving
+from rag.cli import asking, conversations, corpus, evaluate, serving, watching
 
 
 @click.group()
@@ -37,6 +37,7 @@ for _command in (
     conversations.history_command,
     evaluate.eval_command,
     serving.mcp_command,
+    watching.watch_command,
 ):
     main.add_command(_command)
 
