@@ -193,3 +193,20 @@ def test_web_ui_status_line(watched):
     assert "Watching" in text and "broken" in text and "skipped 1" in text
     watcher.stop(timeout=HANG)
     assert watch_status(watcher).startswith("Stopped watching")
+
+
+def test_hidden_files_neither_start_nor_delay_an_ingest(watched):
+    """An editor's swap file, written on and on, is not the corpus (the ingest skips it too)."""
+    qa, watcher, recorder, _ = watched
+    corpus = qa.settings.corpus_dir
+    before = len(recorder.reports)
+    hidden = corpus / ".lighthouse.txt.swp"
+    (corpus / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+    deadline = time.monotonic() + HANG  # the swap file changes until the ingest comes
+    while len(recorder.reports) == before:
+        assert time.monotonic() < deadline, "the changing hidden file held the ingest back"
+        hidden.write_text(f"{time.monotonic()}\n", encoding="utf-8")
+        time.sleep(watcher.quiet / 5)
+    report = recorder.wait(added("lighthouse.txt"))
+    assert recorder.reports[before:] == [report]
+    assert ".lighthouse.txt.swp" not in {s.path for s in report.summary.skipped}

@@ -26,7 +26,8 @@ def start_watcher(qa: QA) -> Watcher:
     """
     s = qa.settings
     s.corpus_dir.mkdir(parents=True, exist_ok=True)
-    return Watcher(s.corpus_dir, qa.ingest, quiet=s.watch_quiet).start(timeout=0)
+    watcher = Watcher(s.corpus_dir, qa.ingest, quiet=s.watch_quiet, ignore=[s.index_dir])
+    return watcher.start(timeout=0)
 
 
 def watch_status(watcher: Watcher) -> str:

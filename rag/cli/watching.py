@@ -46,7 +46,11 @@ def watch_command(
     settings = settings_from(corpus_dir=corpus_dir, index_dir=index_dir, watch_quiet=quiet)
     with user_errors(), QA(settings) as qa:
         watcher = Watcher(
-            settings.corpus_dir, qa.ingest, quiet=settings.watch_quiet, on_report=show
+            settings.corpus_dir,
+            qa.ingest,
+            quiet=settings.watch_quiet,
+            on_report=show,
+            ignore=[settings.index_dir],
         )
         if not as_json:
             errors.print(f"watching {escape(str(settings.corpus_dir))} (Ctrl-C stops)")

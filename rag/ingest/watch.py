@@ -22,11 +22,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from watchfiles import DefaultFilter, watch
+from watchfiles import Change, DefaultFilter, watch
 
 from rag.errors import CorpusError, IndexBusyError, RagError
 from rag.results import IngestSummary
@@ -84,6 +84,11 @@ class Watcher:
         quiet: seconds without change (notifications, sizes, mtimes) before an ingest.
         on_report: called after every ingest with its :class:`WatchReport` (the web UI's
             status line, the CLI's output, a test's count of ingests).
+        ignore: folders whose changes do not count: the index, should it lie inside the
+            corpus (its own writes would otherwise start the next ingest, for ever).
+
+    Hidden files and folders (a leading dot) are ignored, as the ingest ignores them: an
+    editor's swap file or a sync tool's journal neither starts an ingest nor delays one.
     """
 
     def __init__(
@@ -93,8 +98,10 @@ class Watcher:
         *,
         quiet: float = DEFAULT_QUIET,
         on_report: Callable[[WatchReport], None] | None = None,
+        ignore: Sequence[Path] = (),
     ) -> None:
         self.corpus = corpus
+        self._filter = _CorpusFilter(corpus, ignore)
         self.quiet = quiet
         self._ingest = ingest
         self._on_report = on_report
@@ -148,7 +155,7 @@ class Watcher:
             raise CorpusError(f"corpus folder {self.corpus} does not exist: create it first")
         changes = watch(
             self.corpus,
-            watch_filter=DefaultFilter(),
+            watch_filter=self._filter,
             debounce=_TICK_MS,
             step=50,
             rust_timeout=_TICK_MS,
@@ -165,11 +172,11 @@ class Watcher:
                 now = time.monotonic()
                 if batch:
                     log.debug("changes in %s: %d", self.corpus, len(batch))
-                    pending, last_change, seen = True, now, snapshot(self.corpus)
+                    pending, last_change, seen = True, now, snapshot(self.corpus, self._filter)
                     continue
                 if not pending or now - last_change < self.quiet:
                     continue
-                still = snapshot(self.corpus)
+                still = snapshot(self.corpus, self._filter)
                 if still != seen:  # changed without a notification (a slow network folder)
                     last_change, seen = now, still
                     continue
@@ -185,7 +192,7 @@ class Watcher:
         Files that change while it runs are compared with the snapshot taken before it, so
         they are ingested next even if their notifications were folded into this round.
         """
-        before = snapshot(self.corpus)
+        before = snapshot(self.corpus, self._filter)
         try:
             report = WatchReport(time.time(), summary=self._ingest(), initial=initial)
         except IndexBusyError as exc:  # an upload or `rag ingest` holds the index: later
@@ -204,16 +211,43 @@ class Watcher:
                 self._on_report(report)
             except Exception:  # a listener's bug must not stop the watching
                 log.exception("a watch listener failed")
-        after = snapshot(self.corpus)
+        after = snapshot(self.corpus, self._filter)
         return after != before, time.monotonic(), after
 
 
-def snapshot(folder: Path) -> Snapshot:
-    """Size and mtime of every file under ``folder`` (only ``stat`` calls)."""
+class _CorpusFilter(DefaultFilter):
+    """Which changes count: watchfiles' default filter, less hidden and ignored paths.
+
+    The default filter already leaves out caches, VCS folders and editor temp files.
+    """
+
+    def __init__(self, corpus: Path, ignore: Sequence[Path]) -> None:
+        super().__init__()
+        self._root = os.path.realpath(corpus)
+        self._ignore = tuple(os.path.realpath(p) for p in ignore)
+
+    def __call__(self, change: Change, path: str) -> bool:
+        return super().__call__(change, path) and self.counts(path)
+
+    def counts(self, path: str) -> bool:
+        """Whether a change of ``path`` is a change of the corpus."""
+        real = os.path.realpath(path)
+        if any(real == p or real.startswith(p + os.sep) for p in self._ignore):
+            return False
+        rel = os.path.relpath(real, self._root)
+        return not any(
+            part.startswith(".") and part not in (".", "..") for part in rel.split(os.sep)
+        )
+
+
+def snapshot(folder: Path, keep: _CorpusFilter | None = None) -> Snapshot:
+    """Size and mtime of every file under ``folder`` that ``keep`` counts (``stat`` only)."""
     found: Snapshot = {}
     for dirpath, _dirs, files in os.walk(folder):
         for name in files:
             path = os.path.join(dirpath, name)
+            if keep is not None and not keep.counts(path):
+                continue
             try:
                 st = os.stat(path)
             except OSError:  # removed between the listing and the stat: a change seen later
