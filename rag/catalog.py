@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from rag.errors import RagError
 from rag.qa import QA
-from rag.settings import Settings
+from rag.settings import Settings, collection_folders
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ def collection_names(settings: Settings) -> list[str]:
     except OSError:  # no collections folder yet: only the default (and the started one)
         children = []
     for child in children:
-        if (child / "corpus").is_dir() or (child / "index").is_dir():
+        if any(f.is_dir() for f in collection_folders(s.collections_dir, child.name).values()):
             try:
                 found.add(s.for_collection(child.name).collection)
             except ValidationError:  # a folder whose name cannot be a collection

@@ -26,6 +26,16 @@ PAUSE_POINTS = ("reading", "embedding", "writing", "keyword", "publishing", "pdf
 _PAUSE = re.compile(rf"({'|'.join(PAUSE_POINTS)})(?::(\d{{1,9}}))?")
 
 
+def collection_folders(collections_dir: Path, name: str) -> dict[str, Path]:
+    """A named collection's ``corpus_dir`` and ``index_dir``: the one place the layout is set.
+
+    ``collections_dir/NAME/corpus`` and ``collections_dir/NAME/index``; the default collection
+    is not named this way (its folders are ``corpus_dir`` and ``index_dir`` themselves).
+    """
+    home = collections_dir / name
+    return {"corpus_dir": home / "corpus", "index_dir": home / "index"}
+
+
 class Settings(BaseSettings):
     """Configuration for ingest, retrieval, answering and serving.
 
@@ -64,11 +74,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _collection_folders(self) -> Settings:
         if self.collection != "default":
-            home = self.collections_dir / self.collection
-            if "corpus_dir" not in self.model_fields_set:
-                object.__setattr__(self, "corpus_dir", home / "corpus")
-            if "index_dir" not in self.model_fields_set:
-                object.__setattr__(self, "index_dir", home / "index")
+            for name, folder in collection_folders(self.collections_dir, self.collection).items():
+                if name not in self.model_fields_set:
+                    object.__setattr__(self, name, folder)
         return self
 
     # --- ingest ------------------------------------------------------------------------
@@ -220,8 +228,7 @@ class Settings(BaseSettings):
         if name == "default":
             home = {k: fields[k].default for k in ("corpus_dir", "index_dir")}
         else:
-            folder = self.collections_dir / name
-            home = {"corpus_dir": folder / "corpus", "index_dir": folder / "index"}
+            home = collection_folders(self.collections_dir, name)
         return type(self)(**data, **home, collection=name, history_path=None)
 
     @property

@@ -108,8 +108,8 @@ def test_retriever_is_a_langchain_retriever_with_offsets(qa):
 
 
 def test_both_answerers_implement_the_answerer_protocol(qa):
-    from rag.answering import Answerer
     from rag.generate.answerer import GenerativeAnswerer
+    from rag.protocols import Answerer
     from rag.read.answerer import ExtractiveAnswerer
 
     assert issubclass(ExtractiveAnswerer, Answerer) and issubclass(GenerativeAnswerer, Answerer)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +31,7 @@ from langchain_core.embeddings import Embeddings
 
 from rag.embed import onnx_runtime, torch_runtime
 from rag.embed.model_folder import ModelFolder
+from rag.protocols import Progress
 from rag.settings import DEFAULT_EMBEDDING_MODEL
 from rag.text.wordpieces import WordPieces
 
@@ -43,8 +44,6 @@ log = logging.getLogger(__name__)
 BULK = 1024
 #: Vectors of this many recent small-call texts (questions, answer sentences) are kept.
 RECENT = 8192
-
-Progress = Callable[[int, int], None]
 
 
 class Embedder(Embeddings):
@@ -144,7 +143,7 @@ class Embedder(Embeddings):
         if len(texts) < BULK:  # a question: its text and its passages' sentences recur
             self._encode_recent(texts, out)
             if progress:
-                progress(len(texts), len(texts))
+                progress("embedding", len(texts), len(texts))
             return out
         return self._encode_batches(texts, out, progress)
 
@@ -193,7 +192,7 @@ class Embedder(Embeddings):
             out[rows] = run(ids, mask)
             done += len(rows)
             if progress:
-                progress(done, len(texts))
+                progress("embedding", done, len(texts))
         return out
 
     def _runtime(self, n: int) -> onnx_runtime.Run:
@@ -227,7 +226,7 @@ class Embedder(Embeddings):
             )
             out[idx] = np.asarray(vectors, dtype=np.float32)
             if progress:
-                progress(min(first + step, len(texts)), len(texts))
+                progress("embedding", min(first + step, len(texts)), len(texts))
         return out
 
     # -- runtimes (loaded on first use) ---------------------------------------------------------

@@ -19,7 +19,8 @@ from rag.embed.embedder import Embedder
 from rag.errors import RagError
 from rag.evaluation.questions import Question
 from rag.evaluation.results import EvalReport, metric_info
-from rag.evaluation.runner import Progress, evaluate
+from rag.evaluation.runner import evaluate
+from rag.protocols import Progress
 from rag.qa import QA
 from rag.settings import Settings
 

@@ -12,29 +12,27 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from rag.clock import utc_now
 from rag.embed.embedder import Embedder
 from rag.errors import QuestionError
 from rag.evaluation.calibration import Calibration, calibrate
 from rag.evaluation.questions import Question, QuestionFileError, load_questions
 from rag.evaluation.results import EvalReport, QuestionResult
 from rag.evaluation.scoring import add_similarity, aggregate, counts, score_question
+from rag.protocols import Progress
 from rag.qa import QA
 from rag.questions import validate_question
 from rag.results import Answer, Passage
 from rag.retrieve.hybrid import Fusion, HybridRetriever, to_passage
 from rag.settings import Settings
 from rag.store.generations import IndexDir
-from rag.store.manifest import now_iso
 
 log = logging.getLogger(__name__)
-
-#: ``progress(stage, done, total)``, as for ingest.
-Progress = Callable[[str, int, int], None]
 
 
 def default_questions_file() -> Path:
@@ -124,7 +122,7 @@ def evaluate(
         ks=ks,
         settings=_settings_summary(settings, retriever_fusion),
         questions_file=source_file,
-        created=now_iso(),
+        created=utc_now(),
         calibration=calibration,
     )
 

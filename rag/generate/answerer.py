@@ -20,11 +20,11 @@ from contextlib import AbstractContextManager, nullcontext
 from langchain_core.documents import Document
 from langchain_core.language_models import BaseChatModel
 
-from rag.answering import Answerer
 from rag.cite.checker import MIN_SUPPORT, CitationChecker
 from rag.cite.markers import StreamCleaner, iter_text, urls_in
 from rag.embed.embedder import Embedder
 from rag.generate.prompts import answer_messages
+from rag.protocols import Answerer
 from rag.read.answerer import ExtractiveAnswerer
 from rag.results import ABSTAIN_TEXT, Answer
 

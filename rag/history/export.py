@@ -11,8 +11,9 @@ import re
 from dataclasses import fields
 from typing import Any
 
-from rag.history.records import SCHEMA_VERSION, Conversation, Turn, one_line
+from rag.history.records import SCHEMA_VERSION, Conversation, Turn
 from rag.results import Answer, Citation, Passage
+from rag.text.whitespace import one_line
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>~])")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from rag.errors import RagError
 from rag.results import Answer
+from rag.text.whitespace import one_line
 
 SCHEMA_VERSION = 1
 TITLE_CHARS = 80
@@ -54,17 +54,7 @@ class Conversation:
     turn_count: int = 0
 
 
-def now() -> str:
-    """The current time as stored: ISO 8601, UTC, to the microsecond."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
 def short_title(text: str) -> str:
     """A conversation title from its first question: one line, at most TITLE_CHARS."""
     text = one_line(text)
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"
-
-
-def one_line(text: str) -> str:
-    """Whitespace runs (line breaks too) as single spaces."""
-    return " ".join(text.split())

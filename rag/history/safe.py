@@ -9,6 +9,7 @@ import threading
 from dataclasses import replace
 from typing import Any
 
+from rag.clock import utc_now as now
 from rag.history.export import conversation_json, conversation_markdown
 from rag.history.records import (
     CONVERSATION_ID,
@@ -16,7 +17,6 @@ from rag.history.records import (
     ConversationNotFound,
     HistoryUnavailable,
     Turn,
-    now,
     short_title,
 )
 from rag.history.store import HistoryStore

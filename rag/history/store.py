@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from rag.clock import iso
 from rag.history.export import answer_from_dict, conversation_json, conversation_markdown
 from rag.history.records import (
     CONVERSATION_ID,
@@ -207,7 +208,7 @@ class HistoryStore:
         """Now, strictly later than the last stamp, so "newest first" never ties."""
         with self._lock:
             self._last = max(datetime.now(UTC), self._last + timedelta(microseconds=1))
-            return self._last.isoformat(timespec="microseconds")
+            return iso(self._last)
 
     def close(self) -> None:
         with self._lock:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rag.errors import IndexDamagedError, RagError
 from rag.preprocess.cleaning import CleanDocument
+from rag.protocols import Progress
 from rag.settings import Settings
 from rag.store.manifest import ChunkRecord, FileEntry, Manifest
-from rag.store.vectors import ChromaVectors, copy_store
+from rag.store.vectors import ChromaVectors, copy_store, generation_vectors
 
 log = logging.getLogger("rag.ingest.pipeline")
 
@@ -28,7 +28,7 @@ def store_readable(gen: Path, manifest: Manifest, settings: Settings) -> bool:
     if manifest.vectors.get("kind") == "server":
         return True  # a server's health is the server's business; errors surface as such
     try:
-        store = ChromaVectors.embedded(gen / "chroma", create=False)
+        store = generation_vectors(gen, manifest.vectors, url=None, token=None)
         try:
             healthy = store.count() == manifest.chunk_count
         finally:
@@ -90,17 +90,10 @@ def reusable_vectors(
     source = store
     if not compatible:  # the new store is empty: read from the previous generation's store
         try:
-            token = settings.chroma_secret
-            if prev.vectors.get("kind") == "server":
-                if not settings.chroma_url:
-                    return {}
-                source = ChromaVectors.server(
-                    settings.chroma_url, prev.vectors["collection"], token=token, create=False
-                )
-            elif settings.chroma_url:
-                return {}
-            else:
-                source = ChromaVectors.embedded(prev_gen / "chroma", create=False)
+            url, token = settings.chroma_url, settings.chroma_secret
+            if (prev.vectors.get("kind") == "server") != bool(url):
+                return {}  # on a server then, on disk now, or the other way round
+            source = generation_vectors(prev_gen, prev.vectors, url=url, token=token)
         except RagError:
             return {}
     try:
@@ -122,7 +115,7 @@ def add_chunks(
     by_hash: dict[str, Any],
     files: dict[str, FileEntry],
     changed: dict[str, CleanDocument],
-    progress: Callable[[int, int], None] | None,
+    progress: Progress | None,
 ) -> None:
     """Write the new chunks (text, vector, metadata) in the store's largest batches."""
     import numpy as np
@@ -154,7 +147,7 @@ def add_chunks(
         hi = lo + step
         store.add(ids[lo:hi], np.stack(vectors[lo:hi]), documents[lo:hi], metadatas[lo:hi])
         if progress:
-            progress(min(hi, len(ids)), len(ids))
+            progress("writing", min(hi, len(ids)), len(ids))
 
 
 def server_collection(settings: Settings, gen: Path) -> str:

@@ -14,11 +14,11 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rag.clock import utc_now
 from rag.convert.discovery import KINDS, discover, file_digest
 from rag.convert.loaders import READING, SkipFile, load
 from rag.embed.embedder import Embedder
@@ -32,65 +32,17 @@ from rag.ingest.generation_store import (
     store_readable,
 )
 from rag.ingest.records import chunk_document, keyword_text, text_hash
+from rag.ingest.steps import Steps
 from rag.preprocess.cleaning import CleanDocument, clean
+from rag.protocols import Progress
 from rag.results import IngestSummary, SkippedFile
 from rag.settings import Settings
 from rag.store.bm25 import KeywordIndex
 from rag.store.generations import RESUME, IndexDir, check_inventory
-from rag.store.manifest import ChunkRecord, FileEntry, Manifest, now_iso
+from rag.store.manifest import ChunkRecord, FileEntry, Manifest
 from rag.store.page_boxes import box_path
 
 log = logging.getLogger(__name__)
-
-#: ``progress(stage, done, total)``; stages are "reading", "embedding" and "writing".
-Progress = Callable[[str, int, int], None]
-
-
-class _Steps:
-    """Where the ingest stands within its phases: reported, and a place to stop on request.
-
-    Progress goes on to the caller's callback. When ``settings.pause_at`` names a point (a
-    test seam, see :class:`~rag.settings.Settings`), reaching it logs "paused at phase ..."
-    and waits, holding the index lock, until the file ``RESUME`` appears in the index folder
-    (it is then removed and the ingest goes on) or the process is killed. A test so kills,
-    or overlaps, the ingest at that exact point on a machine of any speed, instead of
-    guessing from the clock when a phase is under way.
-    """
-
-    def __init__(
-        self, point: tuple[str, int] | None, resume: Path, progress: Progress | None
-    ) -> None:
-        self.point = point
-        self._resume = resume
-        self._progress = progress
-
-    def begin(self, phase: str) -> None:
-        """The phase starts (no unit of its work done yet)."""
-        self.reached(phase, 0)
-
-    def report(self, phase: str, done: int, total: int) -> None:
-        """``done`` of ``total`` units of the phase's work are done; tell the caller."""
-        if self._progress:
-            self._progress(phase, done, total)
-        self.reached(phase, done)
-
-    def reached(self, phase: str, done: int) -> None:
-        """Pause here if the pause point is this phase with at most ``done`` units (once)."""
-        if self.point is None or self.point[0] != phase or done < self.point[1]:
-            return
-        log.warning(
-            "paused at phase %s after %d units of work (RAG_PAUSE_AT=%s:%d, a test seam): "
-            "waiting for %s to appear, or to be killed",
-            phase,
-            done,
-            *self.point,
-            self._resume,
-        )
-        self.point = None  # one pause per ingest: later units of the phase go straight on
-        while not self._resume.exists():
-            time.sleep(0.1)
-        self._resume.unlink(missing_ok=True)
-        log.warning("resumed at phase %s", phase)
 
 
 @dataclass
@@ -121,7 +73,7 @@ def ingest(
         IndexBusyError: another ingest holds the index.
     """
     started = time.perf_counter()
-    steps = _Steps(settings.pause_point, settings.index_dir / RESUME, progress)
+    steps = Steps(settings.pause_point, settings.index_dir / RESUME, progress)
     corpus = settings.corpus_dir
     if not corpus.is_dir():
         raise CorpusError(f"corpus folder {corpus} does not exist: create it and add documents")
@@ -234,7 +186,7 @@ def _same_embedding(prev: Manifest, settings: Settings, embedder: Embedder) -> b
     )
 
 
-def _scan(corpus: Path, prev: Manifest | None, settings: Settings, steps: _Steps) -> _Scan:
+def _scan(corpus: Path, prev: Manifest | None, settings: Settings, steps: Steps) -> _Scan:
     files, skipped = discover(corpus)
     scan = _Scan(skipped=skipped)
     root = corpus.resolve()
@@ -293,7 +245,7 @@ def _build(
     settings: Settings,
     embedder: Embedder,
     cache: VectorCache | None,
-    steps: _Steps,
+    steps: Steps,
 ) -> dict[str, int]:
     """Write a complete generation into ``gen``; the caller publishes it."""
     files: dict[str, FileEntry] = {}
@@ -338,7 +290,7 @@ def _build(
         to_embed = sorted({text for h, text in missing.items() if h not in by_hash})
         log.info("phase embedding: %d texts", len(to_embed))
         steps.report("embedding", 0, len(to_embed))
-        vectors = embedder.encode(to_embed, progress=lambda d, t: steps.report("embedding", d, t))
+        vectors = embedder.encode(to_embed, progress=steps.report)
         computed = {text_hash(text): vec for text, vec in zip(to_embed, vectors, strict=True)}
         if cache is not None and computed:
             cache.put(computed)
@@ -347,9 +299,7 @@ def _build(
         steps.begin("writing")
         if stale:
             store.delete(stale)
-        add_chunks(
-            store, new, by_hash, files, scan.changed, lambda d, t: steps.report("writing", d, t)
-        )
+        add_chunks(store, new, by_hash, files, scan.changed, steps.report)
     finally:
         store.close()
 
@@ -363,7 +313,7 @@ def _build(
         chunking=_chunking_id(settings),
         vectors=vectors_info,
         files=files,
-        created=now_iso(),
+        created=utc_now(),
     )
     (gen / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
     return {

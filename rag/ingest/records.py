@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import re
 
+from rag.clock import utc_now
 from rag.convert.discovery import PARSED_MARKUP
 from rag.embed.embedder import Embedder
 from rag.preprocess.chunking import chunk_text
 from rag.preprocess.cleaning import CleanDocument
 from rag.settings import Settings
-from rag.store.manifest import ChunkRecord, FileEntry, now_iso
+from rag.store.manifest import ChunkRecord, FileEntry
 from rag.text.words import STOP_WORDS
 
 
@@ -52,7 +53,7 @@ def chunk_document(
         kind=doc.kind,
         title=doc.title,
         doc=hashlib.sha256(doc.text.encode()).hexdigest()[:24],
-        ingested=now_iso(),
+        ingested=utc_now(),
         metadata=doc.metadata,
         pages=doc.pages,
         chunks=records,

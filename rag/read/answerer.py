@@ -20,12 +20,13 @@ from dataclasses import dataclass, replace
 
 from langchain_core.documents import Document
 
-from rag.answering import Answerer
+from rag.protocols import Answerer
 from rag.read.model import ReaderModel
 from rag.read.windows import Span, Window
 from rag.results import ABSTAIN_TEXT, Answer, Citation
 from rag.text.locations import locate
 from rag.text.sentences import sentence_spans
+from rag.text.whitespace import one_line
 from rag.text.words import analyze
 
 #: Windows read per question: the cost of an answer grows with it (see README "The reader").
@@ -121,7 +122,7 @@ class ExtractiveAnswerer(Answerer):
         else:
             shown = found.doc.page_content[found.span.start : found.span.end]
         return Answer(
-            text=f"{_one_line(shown)} [1]",
+            text=f"{one_line(shown)} [1]",
             abstained=False,
             citations=[citation],
             question=question,
@@ -222,7 +223,3 @@ def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     if not spans:
         return start, end
     return spans[0][0], spans[-1][1]
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

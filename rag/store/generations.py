@@ -32,7 +32,7 @@ from rag.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, In
 from rag.store.bm25 import KeywordIndex
 from rag.store.manifest import ChunkRecord, Manifest
 from rag.store.page_boxes import CharBoxes, box_path
-from rag.store.vectors import ChromaVectors
+from rag.store.vectors import ChromaVectors, generation_vectors
 
 log = logging.getLogger(__name__)
 
@@ -224,9 +224,7 @@ def _drop_remote_collection(gen: Path, token: str | None) -> None:
     if vectors.get("kind") != "server":
         return
     with suppress(Exception):
-        store = ChromaVectors.server(
-            vectors["url"], vectors["collection"], token=token, create=False
-        )
+        store = generation_vectors(gen, vectors, url=vectors["url"], token=token)
         store.drop()
         store.close()
 
@@ -368,12 +366,9 @@ def _open_vectors(
             raise IndexMismatchError(
                 "the index keeps its vectors on a Chroma server but RAG_CHROMA_URL is not set"
             )
-        return ChromaVectors.server(
-            chroma_url, manifest.vectors["collection"], token=chroma_token, create=False
-        )
-    if chroma_url:
+    elif chroma_url:
         raise IndexMismatchError(
             "RAG_CHROMA_URL is set but this index keeps its vectors on disk: "
             "re-run `rag ingest` to build it on the server"
         )
-    return ChromaVectors.embedded(gen / "chroma", create=False)
+    return generation_vectors(gen, manifest.vectors, url=chroma_url, token=chroma_token)

@@ -9,7 +9,6 @@ compares the corpus with it; a reader checks the vector store against it.
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -99,7 +98,3 @@ class Manifest:
             files=files,
             created=data.get("created", ""),
         )
-
-
-def now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

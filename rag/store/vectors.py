@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -297,6 +297,20 @@ class ChromaVectors:
                 close()
             except Exception:
                 log.debug("closing the Chroma client failed", exc_info=True)
+
+
+def generation_vectors(
+    gen: Path, vectors: Mapping[str, Any], *, url: str | None, token: str | None
+) -> ChromaVectors:
+    """The vector store generation ``gen`` owns, as its manifest's ``vectors`` entry records it.
+
+    A server-backed generation owns the server collection the entry names (on the server at
+    ``url``); any other owns the embedded folder ``gen/chroma``. Opened, never created: the
+    one rule for reading, extending, checking and dropping a generation's vectors.
+    """
+    if vectors.get("kind") == "server":
+        return ChromaVectors.server(url, vectors["collection"], token=token, create=False)
+    return ChromaVectors.embedded(gen / "chroma", create=False)
 
 
 def copy_store(src: Path, dst: Path) -> None:

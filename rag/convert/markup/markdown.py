@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from rag.convert.markup.text import child_blocks, indent_item, join_blocks, one_line, table_lines
+from rag.convert.markup.text import child_blocks, indent_item, join_blocks, table_lines
+from rag.text.whitespace import one_line
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(?P<body>.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _FRONT_MATTER_FIELD = re.compile(r"^(?P<key>[A-Za-z_][\w -]{0,40}?)[ \t]*:[ \t]*(?P<value>.*)$")

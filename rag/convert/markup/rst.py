@@ -16,9 +16,9 @@ from rag.convert.markup.text import (
     flatten,
     indent_item,
     join_blocks,
-    one_line,
     table_lines,
 )
+from rag.text.whitespace import one_line
 
 # A PEP-style RFC 822 header at the very top: "PEP: 8", "Title: ...", indented continuations.
 _HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9-]{0,40}):(?:[ \t]+(?P<value>.*))?$")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from rag.text.whitespace import one_line
+
 
 def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -21,11 +23,6 @@ def tidy(text: str) -> str:
 
 def join_blocks(blocks: Iterable[str]) -> str:
     return tidy("\n\n".join(block.strip("\n") for block in blocks if block.strip()))
-
-
-def one_line(text: str) -> str:
-    """Join hard-wrapped text into one line, so the chunker never cuts a sentence at a wrap."""
-    return " ".join(text.split())
 
 
 def flatten(blocks: Iterable[str]) -> str:

@@ -1,20 +1,29 @@
-"""What every answerer promises :class:`~rag.QA`: the last step of the pipeline, declared once.
+"""The call shapes the pipeline's parts agree on, declared once: answerers and progress reports.
+
+**Answerer**: what every answerer promises :class:`~rag.QA`, the last step of the pipeline.
 
 Two answerers exist, the extractive one that quotes a span the reader found
 (:class:`rag.read.answerer.ExtractiveAnswerer`) and the generative one that has a chat model
 write and then checks its citations (:class:`rag.generate.answerer.GenerativeAnswerer`).
 ``QA`` picks one per question from ``RAG_LLM`` and calls it the same way, so the shared call is
 a :class:`typing.Protocol` here rather than a convention two modules happen to follow.
+
+**Progress**: how long work (ingest, embedding, evaluation) reports how far it is, to a
+terminal's progress bars or the web UI's, always as ``progress(stage, done, total)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from langchain_core.documents import Document
 
 from rag.results import Answer
+
+#: ``progress(stage, done, total)``: ``done`` of ``total`` units of ``stage`` ("reading",
+#: "embedding", "writing", "evaluating", ...) are finished.
+Progress = Callable[[str, int, int], None]
 
 
 @runtime_checkable
