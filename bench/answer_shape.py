@@ -275,9 +275,8 @@ def show(result: dict[str, Any]) -> None:
     table("Answer shape (issue 20), current code", ["set", "metric", "value"], rows)
     console.print("seconds: " + ", ".join(f"{k} {v}" for k, v in result["seconds"].items()))
     tree = result["tree"]
-    console.print(
-        f"measured at {tree['commit']}" + (" (uncommitted changes)" if tree["dirty"] else "")
-    )
+    where = tree["commit"] or "an unknown commit (no git checkout)"
+    console.print(f"measured at {where}" + (" (uncommitted changes)" if tree["dirty"] else ""))
 
 
 def main() -> None:
