@@ -94,7 +94,8 @@ def to_svg(rel: Reliability, size: int = 240) -> str:
     """The reliability diagram as inline SVG: bars of observed accuracy, the diagonal, dots.
 
     A bar reaching the diagonal is a bin whose confidence was honest; a bar below it, one
-    that claimed too much. The dot is the bin's mean confidence; the number its answers.
+    that claimed too much. The dot is the bin's mean confidence; the number at a bar's foot is
+    how many answers it holds.
     """
     pad = 28
     inner = size - 2 * pad
@@ -130,8 +131,8 @@ def to_svg(rel: Reliability, size: int = 240) -> str:
             f'<circle cx="{x(b.confidence):.1f}" cy="{y(b.confidence):.1f}" r="3" fill="#e45756"/>'
         )
         parts.append(
-            f'<text x="{left + (width - 4) / 2:.1f}" y="{y(b.accuracy) - 3:.1f}" font-size="9" '
-            f'text-anchor="middle">{b.count}</text>'
+            f'<text x="{left + (width - 4) / 2:.1f}" y="{y(0) - 4:.1f}" font-size="9" '
+            f'text-anchor="middle" fill="#fff">{b.count}</text>'
         )
     parts.append(
         f'<text x="{size / 2}" y="{size - 6}" font-size="10" text-anchor="middle">'
