@@ -29,7 +29,6 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from rag.answering import Answerer
 from rag.cite.markers import sanitize
 from rag.cite.page_image import DEFAULT_WIDTH, render_marked_page
 from rag.cite.page_marks import with_marks
@@ -37,7 +36,8 @@ from rag.embed.embedder import Embedder
 from rag.errors import IndexMissingError
 from rag.generate.answerer import GenerativeAnswerer
 from rag.generate.backends import BackendSpec, backend_errors, make_chat_model, parse_backend
-from rag.ingest.pipeline import Progress, ingest
+from rag.ingest.pipeline import ingest
+from rag.protocols import Answerer, Progress
 from rag.questions import abstain_text, validate_question
 from rag.read.answerer import ExtractiveAnswerer
 from rag.read.model import ReaderModel
