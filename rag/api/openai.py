@@ -203,6 +203,11 @@ def openai_router(service: Service) -> APIRouter:
         started = service.settings.collection
         return ModelList(data=[Model(id=model_name(n, started)) for n in names])
 
+    @api.get("/models/{model}", summary="One model (a collection), or 404 model_not_found")
+    async def model(model: str) -> Model:
+        await service.run(collection_of, model, service)
+        return Model(id=model)
+
     @api.post(
         "/chat/completions",
         summary="Answer the last user message from the documents (OpenAI's format)",

@@ -71,6 +71,7 @@ def test_a_follow_up_is_resolved_from_the_earlier_messages(client):
 
 def test_the_model_picks_the_collection(client):
     assert {m.id for m in client.models.list()} == {"rag", "rag:lighthouses"}
+    assert client.models.retrieve("rag:lighthouses").id == "rag:lighthouses"
     there = ask(client, LIGHTHOUSE, model="rag:lighthouses").choices[0].message
     assert "cobalt blue" in there.content
     assert there.model_extra["citations"][0]["source"] == "zeta.md"
@@ -83,6 +84,8 @@ def test_an_unknown_model_is_a_404_that_lists_the_models(client):
         ask(client, KABUL, model="rag:nope")
     error = caught.value.body
     assert error["code"] == "model_not_found" and "rag:lighthouses" in error["message"]
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-4o")
 
 
 @pytest.mark.parametrize(
