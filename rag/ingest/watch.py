@@ -194,7 +194,8 @@ class Watcher:
         """
         before = snapshot(self.corpus, self._filter)
         try:
-            report = WatchReport(time.time(), summary=self._ingest(), initial=initial)
+            summary = self._ingest()
+            report = WatchReport(time.time(), summary=summary, initial=initial)
         except IndexBusyError as exc:  # an upload or `rag ingest` holds the index: later
             log.info("%s; trying again in %g s", exc, self.quiet)
             return True, time.monotonic(), before
