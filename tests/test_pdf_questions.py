@@ -1,7 +1,7 @@
 """The shared real-world PDFs, indexed together: each answers its question from the right page.
 
 A reading-order, header or hyphenation fault shows up here as a wrong or missing answer, which
-is what a user would see; `tests/test_pdf_text.py` checks the cleaned text itself.
+is what a user would see; `tests/convert/test_pdf_text.py` checks the cleaned text itself.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ process, interleaved, on 2 cores shared with other work:
 4 rounds at this commit: 48.6 against 52.6 CPU ms per chunk, 22,267 against 24,888 padded
 tokens, max abs diff 1.2e-07).
 
-``tests/test_embeddings.py`` holds this runtime (and the export) to sentence-transformers'
+``tests/embed/test_embeddings.py`` holds this runtime (and the export) to sentence-transformers'
 vectors within 1e-5.
 """
 

@@ -125,7 +125,7 @@ def test_evaluate_scores_each_question_with_the_metric_functions(small_report, q
         expected_refs = [q.expected, *q.aliases] if q.answerable else []
         if q.answerable:
             assert expected_refs  # the metrics themselves are checked against golden values
-            assert q.passed["f1"] == (q.metrics["f1"] >= 0.5)  # in tests/test_metrics.py
+            assert q.passed["f1"] == (q.metrics["f1"] >= 0.5)  # in tests/evaluation/test_metrics.py
             # read deeper than top_k (5) for hit@7, as far as the one-document index goes
             assert len(q.retrieved) == min(7, qa.snapshot().manifest.chunk_count)
             assert q.retrieved[0]["rank"] == 1 and q.retrieved[0]["source"] == SEED

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rag.convert.markup import markdown_to_text, rst_to_text
 
-DATA = Path(__file__).resolve().parent / "data" / "markup"
+DATA = Path(__file__).resolve().parents[1] / "data" / "markup"
 UNDERLINE = re.compile(r"""^[=\-~^"'`#*+]{3,}$""")
 
 

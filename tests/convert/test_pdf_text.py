@@ -23,7 +23,7 @@ from rag.convert.pdf import Unreadable, parse_pdf
 from rag.preprocess.pdf_cleaning import clean_pages
 from tests.pdfs import encrypt_pdf, make_pdf, scanned_pdf
 
-PDFS = Path(__file__).resolve().parent / "data" / "pdfs"
+PDFS = Path(__file__).resolve().parents[1] / "data" / "pdfs"
 FR = "federal-register-2020-17221.pdf"
 READABLE = sorted(
     p.name

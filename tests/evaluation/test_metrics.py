@@ -30,7 +30,7 @@ from rag.evaluation.metrics import (
 from rag.results import Citation
 from tests.conftest import DATA
 
-SQUAD = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "squad-v1.1-dev"
+SQUAD = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora" / "squad-v1.1-dev"
 
 
 # -- answers -------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from rag import QA, Answer, IndexBusyError, IndexDamagedError, QuestionError, Ra
 from rag.store.generations import RESUME, IndexDir
 from tests.pdfs import encrypt_pdf, make_pdf
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: How long a question may take before the test calls it hung: generous, since only a hang
 #: (a reader waiting on an ingest's locks) should fail it, on however loaded a machine.
 HANG_SECONDS = 120

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_watch import BASE, FERRY, HANG
+from tests.ingest.test_watch import BASE, FERRY, HANG
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ from rag.settings import Settings
 pytestmark = pytest.mark.slow
 
 HANG = 180.0  # seconds: an ingest that has not come by then is a hang, not a slow machine
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 BASE = (
     "The Orchard Street bakery opens at six in the morning. It is known for its rye bread, "
