@@ -2,8 +2,9 @@
 
 :mod:`rag.cli.corpus` (ingest, documents, collections), :mod:`rag.cli.asking` (ask, chat),
 :mod:`rag.cli.conversations` (history), :mod:`rag.cli.evaluate` (eval),
-:mod:`rag.cli.serving` (mcp), :mod:`rag.cli.watching` (watch). What they share (settings from flags, the corpus options, user
-errors) is :mod:`rag.cli.options`, and what they print :mod:`rag.cli.terminal`.
+:mod:`rag.cli.serving` (mcp), :mod:`rag.cli.watching` (watch). What they share (settings from
+flags, the corpus options, user errors) is :mod:`rag.cli.options`, and what they print
+:mod:`rag.cli.terminal`.
 """
 
 from __future__ import annotations
