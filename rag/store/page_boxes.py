@@ -72,7 +72,7 @@ class CharBoxes:
         (every bottom, then every top, ...) repeat along a line and compress to half the size
         of the floats.
         """
-        columns = np.round(self.boxes.T * UNITS).astype(np.int32)
+        columns = np.ascontiguousarray(np.round(self.boxes.T * UNITS), dtype=np.int32)
         # A file object, so that numpy adds no second ".npz" to the name.
         with open(path, "wb") as handle:
             np.savez_compressed(handle, pages=self.pages, columns=columns)
