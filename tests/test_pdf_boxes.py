@@ -244,3 +244,23 @@ def test_a_pdf_changed_since_indexing_is_refused(tmp_path: Path, embedder) -> No
         )
         assert second.exists() and not first.exists()
         assert sorted(p.name for p in second.parent.iterdir()) == [second.name]
+
+
+def test_the_rest_and_openai_payloads_carry_the_marks(indexed: Settings, embedder) -> None:
+    import httpx
+
+    from tests.api.apiserver import serve_app
+
+    question = "How many fatalities resulted from the Ethiopian Airlines Flight 302 accident?"
+    with QA(indexed, embedder=embedder) as qa, serve_app(indexed, qa, ui=False) as server:
+        rest = httpx.post(f"{server.url}/api/v1/ask", json={"question": question}, timeout=120)
+        openai = httpx.post(
+            f"{server.url}/v1/chat/completions",
+            json={"model": "rag", "messages": [{"role": "user", "content": question}]},
+            timeout=120,
+        )
+    cited = rest.json()["answer"]["citations"][0]
+    assert cited["box_page"] == 2 and len(cited["boxes"]) >= 1
+    assert all(len(box) == 4 for box in cited["boxes"])
+    (first, *_) = openai.json()["choices"][0]["message"]["citations"]
+    assert first["box_page"] == 2 and first["boxes"] == cited["boxes"]

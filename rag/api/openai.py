@@ -90,6 +90,14 @@ class CitationOut(BaseModel):
     page: int | None
     score: float
     passage: str
+    box_page: int | None = Field(
+        None, description="PDFs: the page the quote is marked on (1-based); null otherwise."
+    )
+    boxes: list[tuple[float, float, float, float]] = Field(
+        default_factory=list,
+        description="PDFs: one rectangle per line of the quote, [left, bottom, right, top] in "
+        "PDF points from the page's bottom left; empty otherwise.",
+    )
 
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
@@ -104,6 +112,8 @@ class CitationOut(BaseModel):
             page=c.page,
             score=c.score,
             passage=c.passage,
+            box_page=c.box_page,
+            boxes=[tuple(box) for box in c.boxes],
         )
 
 
