@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from langchain_core.documents import Document
 
 from rag.protocols import Answerer
+from rag.read.confidence import confidence_label
 from rag.read.model import ReaderModel
 from rag.read.windows import Span, Window
 from rag.results import ABSTAIN_TEXT, Answer, Citation
@@ -115,6 +116,8 @@ class ExtractiveAnswerer(Answerer):
                 answerer=self.name,
             )
         citation = self._citation(1, found)
+        mapping = self.model.confidence
+        confidence = mapping(found.score) if mapping is not None else None
         if which_document:
             shown = found.doc.metadata.get("title") or found.doc.metadata.get("source", "")
         elif asks_to_explain(query):
@@ -129,6 +132,8 @@ class ExtractiveAnswerer(Answerer):
             query=query,
             score=round(found.score, 4),
             answerer=self.name,
+            confidence=confidence,
+            confidence_label=confidence_label(confidence),
         )
 
     def find(
