@@ -12,6 +12,15 @@ from typing import Any
 ABSTAIN_TEXT = "The documents do not answer this question."
 
 
+def _json_ready(data: Any) -> Any:
+    """Tuples (a citation's boxes) as lists: what ``to_dict`` gives equals its JSON read back."""
+    if isinstance(data, dict):
+        return {key: _json_ready(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_json_ready(value) for value in data]
+    return data
+
+
 @dataclass(frozen=True)
 class Passage:
     """A retrieved chunk, with where it sits in its document and how it was ranked."""
@@ -63,9 +72,15 @@ class Citation:
     box_page: int | None = None
     boxes: tuple[tuple[float, float, float, float], ...] = ()
 
+    def __post_init__(self) -> None:
+        # JSON (history, API clients) gives lists: the same citation compares equal either way
+        if not isinstance(self.boxes, tuple) or any(not isinstance(b, tuple) for b in self.boxes):
+            boxes = tuple(tuple(float(v) for v in box) for box in self.boxes)
+            object.__setattr__(self, "boxes", boxes)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, as the CLI's ``--json`` and the history store write it."""
-        return asdict(self)
+        return _json_ready(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -98,7 +113,7 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data, as the CLI's ``--json`` and the history store write it."""
-        return asdict(self)
+        return _json_ready(asdict(self))
 
 
 @dataclass(frozen=True)

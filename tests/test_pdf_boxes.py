@@ -146,7 +146,7 @@ def test_a_scanned_page_is_marked_with_the_ocr_words_boxes(tmp_path: Path) -> No
 def test_a_citation_without_boxes_keeps_its_defaults() -> None:
     citation = Citation(1, "a.txt", "quote", 0, 5, "quote.", 1.0)
     assert citation.box_page is None and citation.boxes == ()
-    assert citation.to_dict()["boxes"] == ()
+    assert citation.to_dict()["boxes"] == []  # JSON-ready: lists
 
 
 # --- through the index: answers, rendering, access ------------------------------------------
