@@ -208,6 +208,7 @@ def main() -> None:
         "per_source": per_source,
     }
     confidence = fit_confidence(model, confidence_sample(questions, negatives, args.seed), read)
+    confidence["sample"] = {"per_source": args.per_source, "seed": args.seed}
     print(json.dumps({**out, "confidence": {k: v for k, v in confidence.items() if k != "points"}},
                      indent=1))  # fmt: skip
     print(f"{len(read)} passages read in {time.perf_counter() - started:.0f} s")

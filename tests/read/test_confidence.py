@@ -76,8 +76,9 @@ def test_held_out_articles_mean_confidence_per_bin_is_within_0_1_of_accuracy(rea
     if not QA_TRAIN.is_dir():
         pytest.fail(f"{QA_TRAIN} (../shared/corpora/qa-train) is missing: the check needs it")
     stored = json.loads((reader.path / "reader.json").read_text())["confidence"]
-    questions, negatives = dev_sample(per_source=120, seed=13)  # the stored fit's arguments
-    check = [e for e in confidence_sample(questions, negatives, seed=13) if held_out(e)]
+    sample = stored.get("sample", {"per_source": 120, "seed": 13})  # the fit's arguments
+    questions, negatives = dev_sample(sample["per_source"], sample["seed"])
+    check = [e for e in confidence_sample(questions, negatives, sample["seed"]) if held_out(e)]
     assert len(check) == stored["held_out"]["count"]  # the same articles the fit left out
     pairs = []
     for e in check:
