@@ -41,9 +41,11 @@ from rag.protocols import Answerer, Progress
 from rag.questions import abstain_text, validate_question
 from rag.read.answerer import ExtractiveAnswerer
 from rag.read.model import ReaderModel
+from rag.read.shape import ShapeModel
 from rag.results import ABSTAIN_TEXT, Answer, DocumentInfo, IngestSummary, Passage
 from rag.retrieve.followup import rewrite, rewrite_with_llm
 from rag.retrieve.hybrid import HybridRetriever, to_passage
+from rag.retrieve.resolve import resolve
 from rag.retrieve.source_filter import resolve_sources
 from rag.settings import Settings
 from rag.store.generations import IndexDir, IndexSnapshot
@@ -159,7 +161,14 @@ class QA:
             self.threshold,
             idf=self.snapshot().keyword.idf,
             windows=self.settings.reader_windows,
+            shape=self.shape_model,
+            embed=self.embedder.encode,
         )
+
+    @cached_property
+    def shape_model(self) -> ShapeModel:
+        """The answer-shape classifier: a span or evidence sentences (rag.read.shape)."""
+        return ShapeModel.load()
 
     @cached_property
     def retriever(self) -> HybridRetriever:
@@ -326,7 +335,10 @@ class QA:
             model = self.chat_model()  # a misconfigured backend fails here, before any work
             query = rewrite_with_llm(model, question, history, guard=self._guard)
         else:
-            query = rewrite(question, history)
+            # a pronoun replaced by what it points at reads (and searches) as a question of
+            # its own; what cannot be resolved carries the last turn's terms, for retrieval
+            standalone = resolve(question, history)
+            query = standalone if standalone != question else rewrite(question, history)
         # Markup is not part of a question (a pasted image or a tag): search and read without it
         query = sanitize(query) or query
         # Resolved once, here, so retrieval and the abstention's wording agree on the set

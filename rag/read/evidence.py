@@ -1,0 +1,148 @@
+"""The evidence sentences that answer an explain/describe/list question, each an exact quote.
+
+The reader points at one span; for "Why ...?" or "Describe ..." the answer is the sentence
+around it and, often, one or two more: the next sentence that goes on with it, or a sentence
+another window's reader span sits in (another passage, even another document). Those extra
+sentences are kept only when they are about the question about as much as the first one is,
+measured by the packaged embedding model's cosine between question and sentence, so an
+answer grows by evidence and not by whatever sits next to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from langchain_core.documents import Document
+
+from rag.read.windows import Span
+from rag.text.sentences import sentence_spans
+
+#: Sentences an answer quotes at most.
+MAX_SENTENCES = 3
+#: Words an answer of several sentences may reach; the first sentence always counts.
+MAX_WORDS = 60
+#: A further sentence must be at least this similar to the question ...
+MIN_SIMILARITY = 0.35
+#: ... and at most this much less similar than the first one.
+SLACK = 0.12
+#: A line of a header block: "Author: ...", "Status: Final" (a PEP's or an e-mail's headers)
+_FIELD_LINE = re.compile(r"^[A-Z][\w-]*(?: [\w-]+)?: \S", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence to quote: document ``doc``'s characters ``[start, end)`` of its passage."""
+
+    doc: Document
+    start: int  # offsets in doc.page_content
+    end: int
+    margin: float
+
+    @property
+    def text(self) -> str:
+        return self.doc.page_content[self.start : self.end]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (
+            str(self.doc.metadata.get("source", "")),
+            int(self.doc.metadata["start"]) + self.start,
+        )
+
+
+def sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
+    """Offsets in ``text`` of the sentence(s) that hold ``text[start:end]``.
+
+    A block of header fields ("PEP: 8", "Title: ...", "Author: ...") reads as one sentence to
+    a splitter; there the unit is the field's line.
+    """
+    spans = [s for s in sentence_spans(text) if s[1] > start and s[0] < end]
+    if not spans:
+        return start, end
+    first, last = spans[0][0], spans[-1][1]
+    if is_field_block(text[first:last]):
+        line_start = max(first, text.rfind("\n", first, start) + 1)
+        line_end = text.find("\n", max(start, end - 1), last)
+        return line_start, last if line_end < 0 else line_end
+    return first, last
+
+
+def is_field_block(text: str) -> bool:
+    """Whether ``text`` is lines of "Field: value" (three or more), not prose."""
+    return text.count("\n") >= 2 and len(_FIELD_LINE.findall(text)) >= 3
+
+
+def next_sentence(text: str, end: int) -> tuple[int, int] | None:
+    """The sentence that follows offset ``end`` in ``text``, if any."""
+    for span in sentence_spans(text):
+        if span[0] >= end:
+            return None if is_field_block(text[span[0] : span[1]]) else span
+    return None
+
+
+def select(
+    question: str,
+    first: Evidence,
+    spans: Sequence[Span],
+    passages: Sequence[Document],
+    threshold: float,
+    embed: Callable[[Sequence[str]], np.ndarray],
+) -> list[Evidence]:
+    """``first`` and up to two more sentences that answer ``question`` about as well.
+
+    Candidates are the sentence after ``first`` in its passage and the sentences holding the
+    other windows' reader spans that clear ``threshold``.
+    """
+    candidates: dict[tuple[str, int], Evidence] = {}
+    following = next_sentence(first.doc.page_content, first.end)
+    if following is not None:
+        nxt = Evidence(first.doc, following[0], following[1], first.margin)
+        candidates[nxt.key] = nxt
+    for span in sorted(spans, key=lambda s: -s.margin):
+        if span.margin < threshold or span.end <= span.start:
+            continue
+        doc = passages[span.passage]
+        start, end = sentence_of(doc.page_content, span.start, span.end)
+        found = Evidence(doc, start, end, span.margin)
+        candidates.setdefault(found.key, found)
+    candidates.pop(first.key, None)
+    overlapping = [k for k, e in candidates.items() if _overlaps(e, first)]
+    for k in overlapping:
+        candidates.pop(k)
+    if not candidates:
+        return [first]
+    pool = list(candidates.values())
+    vectors = embed([question, first.text, *(e.text for e in pool)])
+    q, scores = vectors[0], vectors[1:] @ vectors[0]
+    del q
+    bar = max(MIN_SIMILARITY, float(scores[0]) - SLACK)
+    chosen = [first]
+    words = len(first.text.split())
+    for score, evidence in sorted(zip(scores[1:], pool, strict=True), key=lambda t: -t[0]):
+        if len(chosen) >= MAX_SENTENCES or score < bar:
+            break
+        size = len(evidence.text.split())
+        if words + size > MAX_WORDS or any(_same(evidence, c) for c in chosen):
+            continue
+        chosen.append(evidence)
+        words += size
+    return _in_reading_order(chosen)
+
+
+def _same(a: Evidence, b: Evidence) -> bool:
+    """The same place, or the same words (an abstract repeated in its document)."""
+    return _overlaps(a, b) or " ".join(a.text.split()) == " ".join(b.text.split())
+
+
+def _overlaps(a: Evidence, b: Evidence) -> bool:
+    (sa, oa), (sb, ob) = a.key, b.key
+    return sa == sb and oa < ob + (b.end - b.start) and ob < oa + (a.end - a.start)
+
+
+def _in_reading_order(chosen: list[Evidence]) -> list[Evidence]:
+    """The first sentence leads; sentences of one document follow in their order."""
+    first, rest = chosen[0], chosen[1:]
+    return [first, *sorted(rest, key=lambda e: (e.key[0] != first.key[0], e.key))]

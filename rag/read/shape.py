@@ -1,0 +1,101 @@
+"""What shape of answer a question wants: a short span, evidence sentences, or two answers.
+
+"When did the Taliban seize Kabul?" wants a date; "Why is cooperation difficult?" wants the
+sentence(s) that explain it, and a two-word span there reads as a non-answer. The choice is a
+logistic regression over the question's embedding (the packaged all-MiniLM-L6-v2 vector that
+retrieval computes anyway), trained on extractive QA questions labelled by the length of their
+reference answers: short answers (a name, a date, a number) against whole clauses
+(``training/answer_shape.py``; data, command and held-out accuracy in the folder's
+``MODEL_CARD.md``). Measured rather than a hand-written list of question openings, so it
+covers "What did Zardari tell Karzai?" as well as "Explain ...".
+
+A two-part question ("Who ..., and when?") is cut by :func:`split_two_part` into two
+questions the reader can each answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.errors import RagError
+
+#: The shipped classifier.
+SHIPPED = Path(__file__).resolve().parents[1] / "models" / "answer_shape" / "weights.json"
+#: Probability of "sentences" above which the evidence sentences are the answer.
+DEFAULT_CUT = 0.5
+
+_WH = r"who|whom|whose|when|where|what|which|why|how(?:\s+(?:many|much|long|old|far))?"
+# "<question>, and when?" / "<question> and where did ...?" (the first part a wh-question)
+_TWO_PART = re.compile(
+    rf"^\s*(?P<first>(?:{_WH}|in\s+(?:what|which))\b.+?),?\s+and\s+(?P<wh>{_WH})\b"
+    r"(?P<rest>[^?]*)\?*\s*$",
+    re.IGNORECASE,
+)
+_LEADING_WH = re.compile(rf"^\s*(?:in\s+)?(?:{_WH})\b\s*", re.IGNORECASE)
+_PRONOUN_ONLY = re.compile(
+    r"^\s*(?:(?:is|was|were|are|did|does|do|has|had)\s+)?(?:it|that|this|they|he|she|so)?\s*$",
+    re.IGNORECASE,
+)
+
+
+class ShapeModelError(RagError):
+    """The answer-shape classifier's weights are missing or unreadable."""
+
+
+@dataclass(frozen=True)
+class ShapeModel:
+    """Logistic regression: probability that a question wants sentences rather than a span."""
+
+    weights: np.ndarray
+    bias: float
+    cut: float = DEFAULT_CUT
+
+    @classmethod
+    def load(cls, path: Path = SHIPPED, cut: float = DEFAULT_CUT) -> ShapeModel:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            weights = np.asarray(record["weights"], dtype=np.float32)
+            bias = float(record["bias"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ShapeModelError(
+                f"answer-shape weights {path} are missing or damaged ({exc}); reinstall the package"
+            ) from exc
+        return cls(weights, bias, cut)
+
+    def probability(self, vector: np.ndarray) -> float:
+        """P(sentences) for one question embedding (a unit vector of the packaged model)."""
+        if vector.shape != self.weights.shape:
+            raise ShapeModelError(
+                f"the answer-shape classifier reads {self.weights.shape[0]}-dimensional "
+                f"question vectors of all-MiniLM-L6-v2, not {vector.shape[0]}-dimensional ones"
+            )
+        z = float(vector @ self.weights) + self.bias
+        return float(1.0 / (1.0 + np.exp(-z)))
+
+    def wants_sentences(self, vector: np.ndarray) -> bool:
+        return self.probability(vector) >= self.cut
+
+
+def split_two_part(question: str) -> list[str]:
+    """The parts of "Who ..., and when?" as questions of their own; one part otherwise.
+
+    An elliptic second part ("and when?", "and when was it?") borrows the first part's body:
+    "Who did Ghani name, and when?" -> ["Who did Ghani name?", "When did Ghani name?"], which
+    is not grammar but carries the terms the reader matches.
+    """
+    match = _TWO_PART.match(question)
+    if not match:
+        return [question]
+    first = match.group("first").strip().rstrip(",;")
+    wh = match.group("wh")
+    rest = match.group("rest").strip()
+    body = _LEADING_WH.sub("", first)
+    second = f"{wh} {body}" if _PRONOUN_ONLY.match(rest) else f"{wh} {rest}"
+    if not body or len(first.split()) < 3:
+        return [question]
+    return [f"{first}?", f"{second[0].upper()}{second[1:]}?"]

@@ -1,0 +1,138 @@
+"""The shape of an answer (issue 20): a span, evidence sentences, both parts, a resolved
+follow-up, a table cell cited by its row. Real weights: the shipped reader and classifier."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+
+from rag import QA
+from rag.read.shape import SHIPPED, ShapeModel, split_two_part
+from rag.read.tables import cell_span
+from rag.retrieve.resolve import resolve
+
+MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def words(text: str) -> list[str]:
+    return MARKER.sub("", text).split()
+
+
+def assert_quotes_exact(qa: QA, answer) -> None:
+    """Every citation is its document's text at its offsets; the text is made of them."""
+    for c in answer.citations:
+        assert qa.document_text(c.source)[c.start : c.end] == c.quote
+        assert f"[{c.n}]" in answer.text
+
+
+def test_a_descriptive_question_gets_its_evidence_sentences(qa):
+    answer = qa.ask("Why is cooperation between Afghanistan and Pakistan difficult?")
+    assert not answer.abstained
+    assert 1 <= len(answer.citations) <= 3
+    assert "Pervasive mistrust, long-standing tensions" in answer.text
+    assert_quotes_exact(qa, answer)
+    # a list of quotes: the text is the cited sentences, nothing else
+    quoted = " ".join(" ".join(c.quote.split()) for c in answer.citations)
+    assert " ".join(words(answer.text)) == quoted
+    assert len(words(answer.text)) >= 12
+
+
+def test_a_factoid_question_gets_a_short_span(qa):
+    answer = qa.ask("When did the Taliban seize Kabul?")
+    assert not answer.abstained
+    assert len(words(answer.text)) <= 4 and "1996" in answer.text
+    assert "seized Kabul in September, 1996" in answer.citations[0].quote
+
+
+def test_a_two_part_question_gets_both_parts(qa):
+    answer = qa.ask("Who did Ghani announce as the next interior minister, and when?")
+    assert not answer.abstained
+    assert "Amrullah Saleh" in answer.text and "23 December 2018" in answer.text
+    assert [c.n for c in answer.citations] == [1, 2]
+    assert_quotes_exact(qa, answer)
+
+
+def test_two_part_questions_are_split():
+    assert split_two_part("Who wrote PEP 572, and which Python version was it for?") == [
+        "Who wrote PEP 572?",
+        "Which Python version was it for?",
+    ]
+    assert split_two_part("Who did Ghani name as interior minister, and when?") == [
+        "Who did Ghani name as interior minister?",
+        "When did Ghani name as interior minister?",
+    ]
+    assert split_two_part("What are the costs and benefits?") == [
+        "What are the costs and benefits?"
+    ]
+
+
+def test_a_follow_up_is_resolved_into_a_standalone_question(qa):
+    # the issue's example: "Who funds it?" after "What is the border commission?"
+    first = "What is the Tripartite Commission?"
+    previous = qa.ask(first)
+    assert resolve("Who sponsors it?", [(first, previous.text)]) == (
+        "Who sponsors the Tripartite Commission?"
+    )
+    answer = qa.ask("Who sponsors it?", history=[(first, previous.text)])
+    assert "United States" in answer.text
+    assert answer.query == "Who sponsors the Tripartite Commission?"  # what was searched
+    # a short answer to the last question is what "he" or "it" points at
+    assert (
+        resolve("When was his appointment announced?", [("Who is the new minister?", "Saleh [1]")])
+        == "When was Saleh's appointment announced?"
+    )
+    previous_q = "When did the Taliban seize Kabul?"
+    assert (
+        resolve("When did they first defeat local warlords?", [(previous_q, "September, 1996")])
+        == "When did the Taliban first defeat local warlords?"
+    )
+
+
+def test_the_classifier_tells_why_from_when():
+    from rag.embed.embedder import Embedder
+
+    model = ShapeModel.load()
+    vectors = Embedder().encode(
+        ["Why have relations between the two countries been strained?", "When was PEP 8 created?"]
+    )
+    assert model.probability(vectors[0]) > 0.5 > model.probability(vectors[1])
+
+
+def test_the_classifier_file_is_small_and_named_in_its_card():
+    card = (SHIPPED.parent / "MODEL_CARD.md").read_text(encoding="utf-8")
+    digest = hashlib.sha256(SHIPPED.read_bytes()).hexdigest()
+    assert digest in card and "training/answer_shape.py" in card
+    assert SHIPPED.stat().st_size < 16 * 1024
+
+
+TRAINS = "Route,Departure,Platform\nDublin to Cork,08:15,4\nDublin to Sligo,09:40,7\n"
+
+
+def test_a_cell_question_is_answered_with_the_cell_cited_by_its_row(make_corpus, embedder):
+    with QA(make_corpus({"trains.csv": TRAINS}), embedder=embedder) as qa:
+        answer = qa.ask("What time does the train to Sligo depart?")
+        assert not answer.abstained
+        assert words(answer.text) == ["09:40"]
+        c = answer.citations[0]
+        assert c.location == "row 3"
+        assert c.quote == "Route: Dublin to Sligo; Departure: 09:40; Platform: 7."
+        assert_quotes_exact(qa, answer)
+
+
+@pytest.mark.parametrize(
+    ("span", "cell"),
+    [("Departure: 09:40", "09:40"), ("09:40; Platform: 7", "09:40"), ("Sligo", "Sligo")],
+)
+def test_a_span_in_a_row_is_cut_to_one_cell(span: str, cell: str):
+    row = "Route: Dublin to Sligo; Departure: 09:40; Platform: 7."
+    start = row.index(span)
+    s, e = cell_span(row, start, start + len(span))
+    assert row[s:e] == cell
+
+
+def test_a_pdf_table_span_does_not_start_in_the_header_row():
+    text = "Month Permits Handgun\n2015-11 1,234 567"
+    s, e = cell_span(text, 0, len(text))
+    assert text[s:e] == "2015-11 1,234 567"
