@@ -336,9 +336,13 @@ DOCUMENT_COLUMNS = ["document", "title", "type", "size", "chunks", "last ingeste
 def document_rows(documents: Iterable[DocumentInfo]) -> list[list[Any]]:
     """Rows for the documents table (plain text cells, never rendered as HTML)."""
     return [
-        [d.source, d.title, d.kind, _size(d.size), d.chunks, d.ingested.replace("T", " ")]
-        for d in documents
+        [d.source, d.title, d.kind, _size(d.size), d.chunks, _minute(d.ingested)] for d in documents
     ]
+
+
+def _minute(stamp: str) -> str:
+    """A stored UTC timestamp (:mod:`rag.clock`, microseconds) as a person reads it."""
+    return f"{stamp[:16].replace('T', ' ')} UTC" if len(stamp) >= 16 else stamp
 
 
 def _size(size: int) -> str:
