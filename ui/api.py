@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import gradio as gr
 
 from rag import RagError
-from rag.qa import validate_question
+from rag.questions import validate_question
 from ui.backend import UNEXPECTED, Backend, chosen, owner_of
 from ui.events import ANSWERING
 from ui.present import citation_payload, escape

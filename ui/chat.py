@@ -15,7 +15,7 @@ from gradio.events import Dependency
 
 from rag import Answer, RagError
 from rag.errors import QuestionError
-from rag.qa import validate_question
+from rag.questions import validate_question
 from ui.backend import UNEXPECTED, Backend, ChatSession, chat_session, chosen, owner_of
 from ui.events import ANSWERING, PRIVATE, QUIET, Updates
 from ui.present import Session, Turn, chat_messages, escape

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rag.api.errors import ERROR_RESPONSES, ApiError, error_body, status_and_code
 from rag.api.service import Service
 from rag.errors import RagError
-from rag.qa import validate_question
+from rag.questions import validate_question
 from rag.results import Answer, Citation
 
 PREFIX = "rag"

@@ -21,7 +21,8 @@ from rag.api.errors import ApiError
 from rag.catalog import Catalog
 from rag.history import HistoryStore, SafeHistory
 from rag.ingest.uploads import UploadError, add_uploads, remove_document, safe_filename
-from rag.qa import QA, validate_question
+from rag.qa import QA
+from rag.questions import validate_question
 from rag.results import Answer, DocumentInfo, IngestSummary, Passage
 from rag.retrieve.hybrid import to_passage
 from rag.settings import Settings
