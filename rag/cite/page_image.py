@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 CACHE_DIR = "page-cache"
 MAX_CACHE_BYTES = 64 * 1024 * 1024
-DEFAULT_WIDTH = 900  # pixels: a page's text is legible, the PNG stays around 100-200 kB
+#: The page image's width in pixels unless asked: its text legible, the PNG about 100-200 kB.
+DEFAULT_WIDTH = 900
 MAX_WIDTH = 2400
 FILL = (255, 214, 0, 90)  # translucent yellow over the quoted words
 OUTLINE = (222, 74, 0, 255)  # and an orange frame, visible on a yellow page too

@@ -14,6 +14,7 @@ from pathlib import Path
 from rag.errors import SkipFile
 from rag.results import SkippedFile
 
+#: The kind of document each file suffix is read as; a suffix not here is not a document.
 KINDS = {
     ".txt": "text",
     ".text": "text",

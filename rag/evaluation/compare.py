@@ -44,6 +44,8 @@ class QuestionChange:
 
 @dataclass(frozen=True)
 class Comparison:
+    """A report against its baseline: metric deltas and the questions whose outcome changed."""
+
     deltas: list[MetricDelta]
     changed: list[QuestionChange] = field(default_factory=list)
     added: list[str] = field(default_factory=list)

@@ -61,6 +61,8 @@ class GridRow:
 
 @dataclass(frozen=True)
 class GridResult:
+    """Every setting combination's run, best first by the ``rank_by`` metric."""
+
     rows: list[GridRow]  # best first
     rank_by: str
 

@@ -35,6 +35,7 @@ def metric_info(name: str) -> MetricInfo | None:
     return METRICS[f"{family.group(1)}@k"] if family else None
 
 
+#: Every headline metric by name: what it measures, its group, and which direction is better.
 METRICS: dict[str, MetricInfo] = {
     "hit@k": MetricInfo("retrieval", True, "an expected passage is among the top k retrieved"),
     "recall@k": MetricInfo("retrieval", True, "share of the expected passages in the top k"),

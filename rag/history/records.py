@@ -9,6 +9,7 @@ from rag.errors import RagError
 from rag.results import Answer
 from rag.text.whitespace import one_line
 
+#: The history's format, in the database and in every JSON export; a newer database is refused.
 SCHEMA_VERSION = 1
 TITLE_CHARS = 80
 #: conversation ids: 128 random bits in hex

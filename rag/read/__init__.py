@@ -1,1 +1,21 @@
-"""The extractive answerer: the reader model, its windows and spans, the answer it quotes."""
+"""The extractive answerer: the reader model, its windows and spans, the answer it quotes.
+
+:class:`ExtractiveAnswerer` answers by quoting: the :class:`ReaderModel` finds the answer
+:class:`Span` in question-passage windows (or says none is there), the :class:`ShapeModel` says
+whether the question wants a span or evidence sentences, and a :class:`ConfidenceMap` turns the
+reader's margin into the chance the answer is right. The window helpers are shared with
+training; the window builder itself is ``rag.read.windows.windows`` (its module's name).
+"""
+
+from rag import _front_door
+
+__getattr__, __dir__, __all__ = _front_door(
+    __name__,
+    {
+        "answerer": ("ExtractiveAnswerer",),
+        "confidence": ("ConfidenceMap",),
+        "model": ("ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
+        "shape": ("ShapeModel",),
+        "windows": ("Span", "Window", "batch", "best_span", "configure"),
+    },
+)

@@ -24,7 +24,9 @@ from rag.errors import IndexDamagedError
 from rag.text.words import QUESTION_WORDS, STOP_WORDS, WORD, stemmer, words
 
 # Parameters tuned for passages (Anserini's defaults for MS MARCO-style passages).
+#: BM25's term-frequency saturation: how soon another occurrence of a word stops counting.
 K1 = 0.9
+#: BM25's length normalisation: how much a long chunk is discounted.
 B = 0.4
 
 

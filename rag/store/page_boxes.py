@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+#: A box ``(left, bottom, right, top)`` in PDF page coordinates (points, origin bottom left).
 Rect = tuple[float, float, float, float]
 SUFFIX = ".boxes.npz"
 UNITS = 20  # stored coordinates are in 1/20 point

@@ -26,9 +26,9 @@ from collections.abc import Callable
 
 from rag.convert.markup.markdown import markdown_document
 from rag.convert.markup.rst import rst_document
-from rag.convert.markup.text import normalise_newlines, tidy
+from rag.convert.markup.text import normalise_newlines, row_line, tidy
 
-__all__ = ["markdown_to_text", "rst_to_text"]
+__all__ = ["markdown_to_text", "row_line", "rst_to_text"]
 
 logger = logging.getLogger(__name__)
 
