@@ -30,6 +30,7 @@ from rag.protocols import Answerer
 from rag.read.confidence import confidence_label
 from rag.read.evidence import Evidence, select, sentence_of
 from rag.read.model import ReaderModel
+from rag.read.named import named_passages
 from rag.read.shape import ShapeModel, split_two_part
 from rag.read.tables import cell_span, focus_rows
 from rag.read.windows import Span, Window
@@ -150,6 +151,8 @@ class ExtractiveAnswerer(Answerer):
         which_document = asks_which_document(query)
         rows = None if which_document else focus_rows(passages, self._coverage(query))
         passages = rows or passages
+        if not which_document:  # "... under PEP 238?": read PEP 238, not one citing it
+            passages = named_passages(query, passages) or passages
         if which_document and passages:
             # the document retrieval ranks first, read for the sentence to cite: measured on
             # the PEP questions, the reader's own pick lands on a PEP that only mentions the
@@ -185,7 +188,7 @@ class ExtractiveAnswerer(Answerer):
             text = one_line(found.doc.metadata.get("title") or found.doc.metadata["source"])
             text += " [1]"
         elif sentences:
-            citations = self._evidence(query, found, passages)
+            citations = self._evidence(query, found, passages, bar)
             text = " ".join(f"{one_line(c.quote)} [{c.n}]" for c in citations)
         else:
             start, end = cell_span(found.doc.page_content, found.span.start, found.span.end)
@@ -237,13 +240,18 @@ class ExtractiveAnswerer(Answerer):
             spans = []
         return Found(best, doc, (base + sentence[0], base + sentence[1]), tuple(spans))
 
-    def _evidence(self, query: str, found: Found, passages: Sequence[Document]) -> list[Citation]:
-        """The sentence of the best span and the ones :func:`rag.read.evidence.select` adds."""
+    def _evidence(
+        self, query: str, found: Found, passages: Sequence[Document], bar: float
+    ) -> list[Citation]:
+        """The sentence of the best span and the ones :func:`rag.read.evidence.select` adds.
+
+        Other windows' spans above ``bar`` point at the further candidate sentences.
+        """
         base = int(found.doc.metadata["start"])
         first = Evidence(found.doc, found.sentence[0] - base, found.sentence[1] - base, found.score)
         if self.embed is None:
             return [self._citation(1, found)]
-        chosen = select(query, first, found.spans, passages, self.threshold, self.embed)
+        chosen = select(query, first, found.spans, passages, bar, self.embed)
         return [
             self._citation(
                 n,

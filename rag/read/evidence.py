@@ -28,6 +28,8 @@ MAX_WORDS = 60
 MIN_SIMILARITY = 0.35
 #: ... and at most this much less similar than the first one.
 SLACK = 0.12
+#: Sentences of a passage looked at when the reader's span is in a header line, not prose.
+_MAX_LEAD_CANDIDATES = 40
 #: A line of a header block: "Author: ...", "Status: Final" (a PEP's or an e-mail's headers)
 _FIELD_LINE = re.compile(r"^[A-Z][\w-]*(?: [\w-]+)?: \S", re.MULTILINE)
 
@@ -76,11 +78,27 @@ def is_field_block(text: str) -> bool:
 
 
 def next_sentence(text: str, end: int) -> tuple[int, int] | None:
-    """The sentence that follows offset ``end`` in ``text``, if any."""
+    """The sentence of prose that follows offset ``end`` in ``text``, if any.
+
+    Header fields and headings ("Abstract") are stepped over, so the line of a PEP's header
+    the reader pointed at is followed by the PEP's first sentence.
+    """
     for span in sentence_spans(text):
-        if span[0] >= end:
-            return None if is_field_block(text[span[0] : span[1]]) else span
+        if span[0] >= end and is_prose(text[span[0] : span[1]]):
+            return span
     return None
+
+
+def is_prose(text: str) -> bool:
+    """A sentence worth quoting as an explanation: words, not a header, a heading or code."""
+    letters = sum(ch.isalpha() for ch in text)
+    return (
+        len(text.split()) >= 4
+        and not is_field_block(text)
+        and not _FIELD_LINE.match(text)
+        and letters >= 0.6 * len(text.replace(" ", ""))
+        and not text.lstrip().startswith(">>>")
+    )
 
 
 def select(
@@ -108,20 +126,30 @@ def select(
         start, end = sentence_of(doc.page_content, span.start, span.end)
         found = Evidence(doc, start, end, span.margin)
         candidates.setdefault(found.key, found)
+    if not is_prose(first.text):  # a header line or code: its document's prose may lead
+        for doc in passages:
+            if doc.metadata.get("source") != first.doc.metadata.get("source"):
+                continue
+            for start, end in sentence_spans(doc.page_content)[:_MAX_LEAD_CANDIDATES]:
+                found = Evidence(doc, start, end, first.margin)
+                candidates.setdefault(found.key, found)
     candidates.pop(first.key, None)
-    overlapping = [k for k, e in candidates.items() if _overlaps(e, first)]
+    overlapping = [k for k, e in candidates.items() if _overlaps(e, first) or not is_prose(e.text)]
     for k in overlapping:
         candidates.pop(k)
     if not candidates:
         return [first]
     pool = list(candidates.values())
     vectors = embed([question, first.text, *(e.text for e in pool)])
-    q, scores = vectors[0], vectors[1:] @ vectors[0]
-    del q
-    bar = max(MIN_SIMILARITY, float(scores[0]) - SLACK)
+    lead_score, scores = float(vectors[1] @ vectors[0]), list(vectors[2:] @ vectors[0])
+    if not is_prose(first.text):  # a header line or code: the best prose sentence leads
+        best = int(np.argmax(scores))
+        if scores[best] >= MIN_SIMILARITY:
+            first, lead_score = pool.pop(best), float(scores.pop(best))
+    bar = max(MIN_SIMILARITY, lead_score - SLACK)
     chosen = [first]
     words = len(first.text.split())
-    for score, evidence in sorted(zip(scores[1:], pool, strict=True), key=lambda t: -t[0]):
+    for score, evidence in sorted(zip(scores, pool, strict=True), key=lambda t: -t[0]):
         if len(chosen) >= MAX_SENTENCES or score < bar:
             break
         size = len(evidence.text.split())

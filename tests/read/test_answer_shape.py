@@ -136,3 +136,29 @@ def test_a_pdf_table_span_does_not_start_in_the_header_row():
     text = "Month Permits Handgun\n2015-11 1,234 567"
     s, e = cell_span(text, 0, len(text))
     assert text[s:e] == "2015-11 1,234 567"
+
+
+def test_a_question_naming_a_document_reads_only_that_document():
+    from langchain_core.documents import Document
+
+    from rag.read.named import named_passages
+
+    cites = Document("PEP 238 split / into two operators.", metadata={"source": "pep-0465.rst"})
+    named = Document("Floor division rounds down.", metadata={"source": "pep-0238.rst"})
+    titled = Document("x", metadata={"source": "a.rst", "title": "Exception Groups and except*"})
+    passages = [cites, named, titled]
+    assert named_passages("What does // compute under PEP 238?", passages) == [named]
+    assert named_passages("Who wrote Exception Groups and except*?", passages) == [titled]
+    assert named_passages("What does // compute?", passages) == []
+
+
+def test_a_header_line_is_its_own_unit_and_prose_leads():
+    from rag.read.evidence import is_prose, sentence_of
+
+    text = (
+        "PEP: 557\nTitle: Data Classes\nAuthor: Eric V. Smith\nStatus: Final\n\nThis PEP adds them."
+    )
+    at = text.index("Eric")
+    start, end = sentence_of(text, at, at + 5)
+    assert text[start:end] == "Author: Eric V. Smith"
+    assert not is_prose(text[start:end]) and is_prose("This PEP describes an addition here.")
