@@ -23,7 +23,7 @@ from rag.text.sentences import sentence_spans
 #: Sentences an answer quotes at most.
 MAX_SENTENCES = 3
 #: Words an answer of several sentences may reach; the first sentence always counts.
-MAX_WORDS = 60
+MAX_WORDS = 45
 #: A further sentence must be at least this similar to the question ...
 MIN_SIMILARITY = 0.35
 #: ... and at most this much less similar than the first one.
@@ -142,10 +142,10 @@ def select(
     pool = list(candidates.values())
     vectors = embed([question, first.text, *(e.text for e in pool)])
     lead_score, scores = float(vectors[1] @ vectors[0]), list(vectors[2:] @ vectors[0])
-    if not is_prose(first.text):  # a header line or code: the best prose sentence leads
-        best = int(np.argmax(scores))
-        if scores[best] >= MIN_SIMILARITY:
-            first, lead_score = pool.pop(best), float(scores.pop(best))
+    best = int(np.argmax(scores))
+    if not is_prose(first.text) and scores[best] >= MIN_SIMILARITY:
+        # a header line or code: the best prose sentence leads
+        first, lead_score = pool.pop(best), float(scores.pop(best))
     bar = max(MIN_SIMILARITY, lead_score - SLACK)
     chosen = [first]
     words = len(first.text.split())

@@ -3,7 +3,10 @@
 Retrieval sees one string, so a follow-up that leans on the conversation ("and when?",
 "what did he do next?") must carry what it leans on. Without an LLM we use a rule: when a
 question reads as a follow-up, append the previous question's content words that it lacks.
-The rewritten query is what is searched for and is reported as ``Answer.query``.
+The rewritten query is what is searched for and is reported as ``Answer.query``. The
+extractive path tries :func:`rag.retrieve.resolve.resolve` first (the pronoun replaced by
+what it points at, a question the reader can read) and uses this rule only for what that
+cannot resolve.
 
 With a language model configured, :func:`rewrite_with_llm` asks it for the standalone
 question instead (prompt in :mod:`rag.generate.prompts`), and falls back to the rule when the model
