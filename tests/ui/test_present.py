@@ -260,8 +260,9 @@ def test_the_citation_payload_is_plain_json():
 
 
 def test_document_rows_and_ingest_report():
-    rows = document_rows([DocumentInfo("a.txt", "A", "text", 2048, 3, "2026-01-02T03:04:05Z")])
-    assert rows == [["a.txt", "A", "text", "2.0 KB", 3, "2026-01-02 03:04:05Z"]]
+    stamp = "2026-01-02T03:04:05.123456+00:00"  # as rag.clock writes it
+    rows = document_rows([DocumentInfo("a.txt", "A", "text", 2048, 3, stamp)])
+    assert rows == [["a.txt", "A", "text", "2.0 KB", 3, "2026-01-02 03:04 UTC"]]
     summary = IngestSummary(added=["b.txt"], skipped=[SkippedFile("bad.pdf", "not a PDF")])
     report = ingest_report(summary, rejected=[("<evil>.exe", ".exe files are not accepted")])
     text = "".join(Tags(MD.render(report)).text)
