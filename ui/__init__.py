@@ -15,5 +15,6 @@ components they change, by name (:data:`ui.events.Updates`). Everything shown is
 * :mod:`ui.backend` - what the areas share: collections, histories, the chat session
 * :mod:`ui.events` - event options and the handlers' return type
 * :mod:`ui.present` and :mod:`ui.assets` - the HTML and the panels' scripts and styles
+* :mod:`ui.listings` - the Documents and History lists as rows
 * :mod:`ui.launch` - how the app is served
 """

@@ -16,7 +16,8 @@ from rag import QA, RagError
 from rag.ingest.uploads import UPLOAD_SUFFIXES, UploadError, add_uploads, remove_document
 from ui.backend import Backend
 from ui.events import ONE_INGEST, PRIVATE, Updates, unchanged
-from ui.present import DOCUMENT_COLUMNS, document_rows, ingest_report, markdown_literal
+from ui.listings import DOCUMENT_COLUMNS, document_rows, ingest_report
+from ui.present import markdown_literal
 
 
 class Documents:

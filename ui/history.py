@@ -17,16 +17,8 @@ from rag.history import ConversationNotFound, HistoryError
 from ui.backend import Backend, ChatSession, owner_of
 from ui.chat import Chat
 from ui.events import PRIVATE, QUIET, Updates, unchanged
-from ui.present import (
-    HISTORY_COLUMNS,
-    Session,
-    escape,
-    export_name,
-    history_choices,
-    history_rows,
-    markdown_literal,
-    restored_turns,
-)
+from ui.listings import HISTORY_COLUMNS, export_name, history_choices, history_rows, restored_turns
+from ui.present import Session, escape, markdown_literal
 
 
 def notice_banner() -> gr.Markdown:

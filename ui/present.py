@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.results import Answer, Citation, DocumentInfo, IngestSummary, Passage
+from rag.results import Answer, Citation, Passage
 
 #: Characters with a meaning in (GitHub-flavoured) Markdown; escaped in chat messages.
 _INDENT = re.compile(r"^[ \t]+", re.M)
@@ -329,48 +329,7 @@ def document_html(
     )
 
 
-# -- documents tab and API ------------------------------------------------------------------------
-DOCUMENT_COLUMNS = ["document", "title", "type", "size", "chunks", "last ingested"]
-
-
-def document_rows(documents: Iterable[DocumentInfo]) -> list[list[Any]]:
-    """Rows for the documents table (plain text cells, never rendered as HTML)."""
-    return [
-        [d.source, d.title, d.kind, _size(d.size), d.chunks, _minute(d.ingested)] for d in documents
-    ]
-
-
-def _minute(stamp: str) -> str:
-    """A stored UTC timestamp (:mod:`rag.clock`, microseconds) as a person reads it."""
-    return f"{stamp[:16].replace('T', ' ')} UTC" if len(stamp) >= 16 else stamp
-
-
-def _size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
-
-
-def ingest_report(summary: IngestSummary, *, rejected: Sequence[tuple[str, str]] = ()) -> str:
-    """What an ingest did, as Markdown: counts, then every file that was not indexed and why."""
-    lines = [
-        f"**Index {'updated' if summary.changed else 'already up to date'}:** "
-        f"{len(summary.added)} added, {len(summary.updated)} updated, "
-        f"{len(summary.removed)} removed, {len(summary.unchanged)} unchanged; "
-        f"{summary.chunks} chunks in {summary.seconds:.1f} s."
-    ]
-    problems = [*rejected, *((s.path, s.reason) for s in summary.skipped)]
-    if problems:
-        lines.append("")
-        lines.append("**Not indexed:**")
-        lines.extend(
-            f"- {markdown_literal(name)}: {markdown_literal(why)}" for name, why in problems
-        )
-    return "\n".join(lines)
-
-
+# -- API ----------------------------------------------------------------------------------------
 def citation_payload(answer: Answer) -> dict[str, Any]:
     """The JSON an API client gets next to the answer text."""
     return {
@@ -387,46 +346,3 @@ def citation_payload(answer: Answer) -> dict[str, Any]:
         "citations": [c.to_dict() for c in answer.citations],
         "related": [p.to_dict() for p in answer.passages] if answer.abstained else [],
     }
-
-
-# -- conversation history ---------------------------------------------------------------------
-HISTORY_COLUMNS = ["conversation", "last updated (UTC)", "turns"]
-
-
-def restored_turns(stored: Iterable[Any]) -> list[Turn]:
-    """Chat turns rebuilt from saved ones (anything with ``question`` and ``answer``).
-
-    The stored :class:`Answer` is complete, so the reopened chat shows the same text, links
-    and source cards as when it was asked.
-    """
-    return [Turn(question=t.question, answer=t.answer) for t in stored]
-
-
-def when(stamp: str) -> str:
-    """An ISO timestamp as "2026-01-31 14:05" (minutes are enough in a listing)."""
-    return stamp[:16].replace("T", " ")
-
-
-def history_rows(conversations: Iterable[Any]) -> list[list[Any]]:
-    """Rows for the history table: title, last update, turn count (plain text cells)."""
-    return [
-        [c.title or "Untitled conversation", when(c.updated), c.turn_count] for c in conversations
-    ]
-
-
-def history_choices(conversations: Iterable[Any]) -> list[tuple[str, str]]:
-    """``(label, id)`` pairs for the conversation picker, in the listing's order."""
-    return [
-        (
-            f"{c.title or 'Untitled conversation'} · {when(c.updated)} · "
-            f"{c.turn_count} turn{'s' if c.turn_count != 1 else ''}",
-            c.id,
-        )
-        for c in conversations
-    ]
-
-
-def export_name(title: str, suffix: str) -> str:
-    """A safe file name for an exported conversation: letters, digits and dashes only."""
-    stem = re.sub(r"[^A-Za-z0-9]+", "-", title).strip("-")[:60].strip("-").lower()
-    return f"{stem or 'conversation'}{suffix}"

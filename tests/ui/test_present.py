@@ -30,6 +30,7 @@ from rag.results import (
     SkippedFile,
 )
 from tests.conftest import SEED
+from ui.listings import document_rows, ingest_report
 from ui.present import (
     Session,
     Turn,
@@ -38,9 +39,7 @@ from ui.present import (
     citation_card,
     citation_payload,
     document_html,
-    document_rows,
     highlight,
-    ingest_report,
     markdown_literal,
     quote_in_passage,
     sources_html,
@@ -262,7 +261,7 @@ def test_the_citation_payload_is_plain_json():
 def test_document_rows_and_ingest_report():
     stamp = "2026-01-02T03:04:05.123456+00:00"  # as rag.clock writes it
     rows = document_rows([DocumentInfo("a.txt", "A", "text", 2048, 3, stamp)])
-    assert rows == [["a.txt", "A", "text", "2.0 KB", 3, "2026-01-02 03:04 UTC"]]
+    assert rows == [["a.txt", "A", "text", "2.0 KB", 3, "2026-01-02 03:04"]]
     summary = IngestSummary(added=["b.txt"], skipped=[SkippedFile("bad.pdf", "not a PDF")])
     report = ingest_report(summary, rejected=[("<evil>.exe", ".exe files are not accepted")])
     text = "".join(Tags(MD.render(report)).text)
