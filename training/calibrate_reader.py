@@ -20,7 +20,7 @@ the questions the fit sees have no answer in their passage. Isotonic regression 
 adjacent violators, here in numpy) maps margin to the share right; its steps are stored as
 ``(margin, probability)`` points. About 30% of the articles (:func:`held_out`) are kept out
 of the fit and checked with :func:`rag.evaluation.reliability.reliability` (mean confidence
-against observed accuracy per bin, and the ECE); ``tests/test_confidence.py`` re-reads those
+against observed accuracy per bin, and the ECE); ``tests/read/test_confidence.py`` re-reads those
 articles with the shipped weights and checks the stored map on them.
 """
 
