@@ -15,9 +15,9 @@ from typing import Annotated, Any, TypeVar
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from rag.api.openai import CitationOut
+from rag.api.openai import CitationOut, evidence_of
 from rag.api.service import MAX_SPAN, Service
 from rag.errors import RagError
 
@@ -56,6 +56,8 @@ class AskResult(BaseModel):
 
 
 class PassageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     source: str
     title: str
     location: str
@@ -70,6 +72,8 @@ class SearchResult(BaseModel):
 
 
 class DocumentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     source: str
     title: str
     kind: str
@@ -82,6 +86,8 @@ class DocumentList(BaseModel):
 
 
 class DocumentText(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     source: str
     start: int
     end: int
@@ -138,14 +144,7 @@ def create_mcp(service: Service, *, loopback: bool = True, path: str = "/mcp") -
         is true and the answer says so: do not guess beyond it.
         """
         answer = await call(service.ask, question, sources=sources, collection=collection)
-        return AskResult(
-            answer=answer.text,
-            abstained=answer.abstained,
-            citations=[CitationOut.of(c) for c in answer.citations],
-            query=answer.query,
-            confidence=answer.confidence,
-            confidence_label=answer.confidence_label,
-        )
+        return AskResult(answer=answer.text, **evidence_of(answer))
 
     @server.tool()
     async def search(
@@ -160,20 +159,7 @@ def create_mcp(service: Service, *, loopback: bool = True, path: str = "/mcp") -
         character offsets, its text and a relevance score (higher is more relevant).
         """
         found = await call(service.search, query, sources=sources, collection=collection, k=k)
-        return SearchResult(
-            passages=[
-                PassageOut(
-                    source=p.source,
-                    title=p.title,
-                    location=p.location,
-                    start=p.start,
-                    end=p.end,
-                    score=p.score,
-                    text=p.text,
-                )
-                for p in found
-            ]
-        )
+        return SearchResult(passages=[PassageOut.model_validate(p) for p in found])
 
     @server.tool()
     async def list_documents(collection: Collection = None) -> DocumentList:
@@ -183,14 +169,7 @@ def create_mcp(service: Service, *, loopback: bool = True, path: str = "/mcp") -
         docx, ...), size in bytes and number of indexed chunks.
         """
         documents = await call(service.documents, collection)
-        return DocumentList(
-            documents=[
-                DocumentOut(
-                    source=d.source, title=d.title, kind=d.kind, size=d.size, chunks=d.chunks
-                )
-                for d in documents
-            ]
-        )
+        return DocumentList(documents=[DocumentOut.model_validate(d) for d in documents])
 
     @server.tool()
     async def read_document(
@@ -207,8 +186,6 @@ def create_mcp(service: Service, *, loopback: bool = True, path: str = "/mcp") -
         long document can be read in pieces.
         """
         span = await call(service.read_document, source, start, length, collection)
-        return DocumentText(
-            source=span.source, start=span.start, end=span.end, length=span.length, text=span.text
-        )
+        return DocumentText.model_validate(span)
 
     return server

@@ -80,6 +80,8 @@ class ChatRequest(BaseModel):
 class CitationOut(BaseModel):
     """A citation of the ``[n]`` marker ``n``: ``quote == document_text[start:end]``."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     n: int
     source: str
     location: str
@@ -101,20 +103,7 @@ class CitationOut(BaseModel):
 
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
-        return cls(
-            n=c.n,
-            source=c.source,
-            location=c.location,
-            quote=c.quote,
-            start=c.start,
-            end=c.end,
-            title=c.title,
-            page=c.page,
-            score=c.score,
-            passage=c.passage,
-            box_page=c.box_page,
-            boxes=[tuple(box) for box in c.boxes],
-        )
+        return cls.model_validate(c)
 
 
 class AssistantMessage(BaseModel):
@@ -192,15 +181,19 @@ def split_messages(messages: list[ChatMessage]) -> tuple[str, list[dict[str, str
     return last.text(), earlier
 
 
+def evidence_of(answer: Answer) -> dict[str, Any]:
+    """An answer's fields beside its text, as this message and MCP's ``ask`` result name them."""
+    return {
+        "citations": [CitationOut.of(c) for c in answer.citations],
+        "abstained": answer.abstained,
+        "query": answer.query,
+        "confidence": answer.confidence,
+        "confidence_label": answer.confidence_label,
+    }
+
+
 def message_of(answer: Answer) -> AssistantMessage:
-    return AssistantMessage(
-        content=answer.text,
-        citations=[CitationOut.of(c) for c in answer.citations],
-        abstained=answer.abstained,
-        query=answer.query,
-        confidence=answer.confidence,
-        confidence_label=answer.confidence_label,
-    )
+    return AssistantMessage(content=answer.text, **evidence_of(answer))
 
 
 def openai_router(service: Service) -> APIRouter:
