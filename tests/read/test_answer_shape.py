@@ -50,7 +50,14 @@ def test_a_two_part_question_gets_both_parts(qa):
     answer = qa.ask("Who did Ghani announce as the next interior minister, and when?")
     assert not answer.abstained
     assert "Amrullah Saleh" in answer.text and "23 December 2018" in answer.text
-    assert [c.n for c in answer.citations] == [1, 2]
+    # both parts are in one sentence here: quoted once, not twice
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert len({c.quote for c in answer.citations}) == len(answer.citations)
+    assert_quotes_exact(qa, answer)
+    # two parts in two sentences: both quoted, each cited
+    answer = qa.ask("When did the Taliban seize Kabul, and when did Pakistan recognize them?")
+    assert "1996" in answer.text and "1997" in answer.text
+    assert len(answer.citations) == 2
     assert_quotes_exact(qa, answer)
 
 
