@@ -47,7 +47,7 @@ from rag.retrieve.followup import rewrite, rewrite_with_llm
 from rag.retrieve.hybrid import HybridRetriever, to_passage
 from rag.retrieve.resolve import resolve
 from rag.retrieve.source_filter import resolve_sources
-from rag.settings import Settings
+from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
 from rag.store.generations import IndexDir, IndexSnapshot
 
 log = logging.getLogger(__name__)
@@ -166,8 +166,15 @@ class QA:
         )
 
     @cached_property
-    def shape_model(self) -> ShapeModel:
-        """The answer-shape classifier: a span or evidence sentences (rag.read.shape)."""
+    def shape_model(self) -> ShapeModel | None:
+        """The answer-shape classifier: a span or evidence sentences (rag.read.shape).
+
+        It reads the packaged all-MiniLM-L6-v2's question vectors; with another embedding
+        model (``RAG_EMBEDDING_MODEL``) there is none, and the answerer falls back to its rule
+        (sentences for why/how/explain/describe questions).
+        """
+        if self.settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
+            return None
         return ShapeModel.load()
 
     @cached_property

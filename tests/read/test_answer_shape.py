@@ -169,3 +169,12 @@ def test_a_header_line_is_its_own_unit_and_prose_leads():
     start, end = sentence_of(text, at, at + 5)
     assert text[start:end] == "Author: Eric V. Smith"
     assert not is_prose(text[start:end]) and is_prose("This PEP describes an addition here.")
+
+
+def test_the_classifier_refuses_vectors_of_another_model():
+    import numpy as np
+
+    from rag.read.shape import ShapeModelError
+
+    with pytest.raises(ShapeModelError, match="384-dimensional"):
+        ShapeModel.load().probability(np.zeros(768, dtype=np.float32))
