@@ -18,9 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,7 +26,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import ROOT, app_py
+
 QUESTIONS = [
     "When did the Taliban seize Kabul?",
     "Who was named defense minister by Ghani?",
@@ -71,55 +69,19 @@ class LoadReport:
         return data
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def running_app(work: Path) -> Iterator[tuple[str, int]]:
     """``app.py`` in a subprocess over a private corpus and index; yields (url, pid)."""
     shutil.copytree(ROOT / "corpus", work / "corpus", dirs_exist_ok=True)
-    port = _free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RAG_")},
         "RAG_CORPUS_DIR": str(work / "corpus"),
         "RAG_INDEX_DIR": str(work / "index"),
-        "RAG_PORT": str(port),
         "HF_HUB_OFFLINE": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")],
-        cwd=work,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        import httpx
-
-        deadline = time.monotonic() + 300
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError("app.py exited during start-up")
-            try:
-                if httpx.get(url, timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("app.py did not start in 300 s")
-            time.sleep(0.5)
+    with app_py(work, env, startup_timeout=300) as (url, process):
         yield url, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _ask(url: str, question: str, gate: threading.Barrier | None = None) -> tuple[str, float]:

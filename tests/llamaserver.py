@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from tests.processes import free_port, server_process
 
 ALIAS = "smollm2"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -58,33 +48,14 @@ def llama_server(
     ]
     if api_key:
         command += ["--api_key", api_key]
-    log = tempfile.TemporaryFile()  # noqa: SIM115  (outlives this block: closed in finally)
-    process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "NO_PROXY": "*"}
-    )
     base_url = f"http://127.0.0.1:{port}/v1"
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    try:
-        deadline = time.monotonic() + startup_timeout
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                output = log.read().decode(errors="replace")[-3000:]
-                raise RuntimeError(f"llama.cpp server exited ({process.returncode}):\n{output}")
-            try:
-                if httpx.get(f"{base_url}/models", headers=headers, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"llama.cpp server did not start in {startup_timeout:g} s")
-            time.sleep(0.25)
+    with server_process(
+        command,
+        f"{base_url}/models",
+        name="llama.cpp server",
+        startup_timeout=startup_timeout,
+        env={**os.environ, "NO_PROXY": "*"},
+        headers=headers,
+    ):
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
-        log.close()

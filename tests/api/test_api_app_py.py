@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
 
 import httpx
 import openai
@@ -15,7 +11,7 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.api.conftest import KABUL
-from tests.uiserver import ROOT, free_port
+from tests.processes import app_env, app_py
 
 TOKEN = "app-py-token-0123456789"
 
@@ -23,36 +19,14 @@ TOKEN = "app-py-token-0123456789"
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_app_py_serves_the_ui_and_the_apis_behind_its_credentials(api, tmp_path):
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "GRADIO_"))}
-    env |= {
-        "HF_HUB_OFFLINE": "1",
-        "RAG_PORT": str(port),
-        "RAG_AUTH": "ann:secret",
-        "RAG_API_KEYS": f"robot:{TOKEN}",
-        "RAG_CORPUS_DIR": str(api.settings.corpus_dir),
-        "RAG_INDEX_DIR": str(api.settings.index_dir),
-        "RAG_HISTORY_PATH": str(tmp_path / "history.sqlite3"),
-    }
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    env = app_env(
+        RAG_AUTH="ann:secret",
+        RAG_API_KEYS=f"robot:{TOKEN}",
+        RAG_CORPUS_DIR=str(api.settings.corpus_dir),
+        RAG_INDEX_DIR=str(api.settings.index_dir),
+        RAG_HISTORY_PATH=str(tmp_path / "history.sqlite3"),
     )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read().decode()
-            assert time.monotonic() < deadline, "the app did not start"
-            time.sleep(1)
+    with app_py(tmp_path, env) as (url, _process):
         assert httpx.get(f"{url}/config", timeout=30).status_code == 401  # the UI's login
         assert httpx.get(f"{url}/v1/models", timeout=30).status_code == 401
         assert httpx.get(f"{url}/api/v1/documents", timeout=30).status_code == 401
@@ -74,11 +48,3 @@ def test_app_py_serves_the_ui_and_the_apis_behind_its_credentials(api, tmp_path)
                 return {t.name for t in (await session.list_tools()).tools}
 
         assert asyncio.run(tools()) == {"ask", "search", "list_documents", "read_document"}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
-        process.stdout.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import subprocess
 import sys
@@ -20,7 +19,8 @@ from markdown_it import MarkdownIt
 
 from rag import Settings
 from tests.conftest import SEED
-from tests.uiserver import ROOT, app, free_port, serve
+from tests.processes import app_env, app_py
+from tests.uiserver import ROOT, app, serve
 
 KABUL = "When did the Taliban seize Kabul?"
 MD = MarkdownIt("commonmark")
@@ -258,11 +258,6 @@ def test_loopback_is_the_only_place_served_without_a_password(tmp_path):
     assert app.launch_options(Settings(host="localhost", **base))["auth"] is None
 
 
-def _app_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "GRADIO_"))}
-    return {**env, "HF_HUB_OFFLINE": "1", **extra}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "message"),
@@ -276,7 +271,7 @@ def test_app_py_refuses_an_unsafe_launch_in_one_line(env, message, tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "app.py")],
         cwd=tmp_path,
-        env=_app_env(**env),
+        env=app_env(**env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -288,32 +283,12 @@ def test_app_py_refuses_an_unsafe_launch_in_one_line(env, message, tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_app_py_starts_the_ui_behind_a_password(server, tmp_path):
-    port = free_port()
-    env = _app_env(
-        RAG_PORT=str(port),
+    env = app_env(
         RAG_AUTH="ann:secret",
         RAG_CORPUS_DIR=str(server.settings.corpus_dir),
         RAG_INDEX_DIR=str(server.settings.index_dir),
     )
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py")],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{url}/", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read().decode()
-            assert time.monotonic() < deadline, "the app did not start"
-            time.sleep(1)
+    with app_py(tmp_path, env) as (url, _process):
         assert httpx.get(f"{url}/config", timeout=60).status_code == 401
         with httpx.Client(base_url=url, timeout=30) as http:
             wrong = http.post("/login", data={"username": "ann", "password": "nope"})
@@ -324,14 +299,6 @@ def test_app_py_starts_the_ui_behind_a_password(server, tmp_path):
         client = Client(url, auth=("ann", "secret"), verbose=False, analytics_enabled=False)
         text, payload = client.predict(KABUL, None, api_name="/ask")
         assert text.startswith("September, 1996") and payload["citations"]
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
-        process.stdout.close()
 
 
 def test_the_app_module_imports_no_gradio_into_the_library():
