@@ -43,9 +43,9 @@ from rag.read.answerer import ExtractiveAnswerer
 from rag.read.model import ReaderModel
 from rag.read.shape import ShapeModel
 from rag.results import ABSTAIN_TEXT, Answer, DocumentInfo, IngestSummary, Passage
-from rag.retrieve.followup import rewrite, rewrite_with_llm
+from rag.retrieve.followup import rewrite_with_llm
 from rag.retrieve.hybrid import HybridRetriever, to_passage
-from rag.retrieve.resolve import resolve
+from rag.retrieve.resolve import standalone_query
 from rag.retrieve.source_filter import resolve_sources
 from rag.settings import DEFAULT_EMBEDDING_MODEL, Settings
 from rag.store.generations import IndexDir, IndexSnapshot
@@ -147,11 +147,7 @@ class QA:
         """
         if self.settings.abstain_threshold is not None:
             return self.settings.abstain_threshold
-        stored = IndexDir(self.settings.index_dir).stored_settings()
-        model = self.reader_model
-        if stored.get("abstain_threshold") is not None and stored.get("reader") == model.model_id:
-            return float(stored["abstain_threshold"])
-        return model.threshold
+        return self.reader_model.threshold_for(IndexDir(self.settings.index_dir).stored_settings())
 
     def answerer(self) -> ExtractiveAnswerer:
         """The extractive answerer over the open index (also the generative path's gate)."""
@@ -206,8 +202,7 @@ class QA:
     # -- operations -----------------------------------------------------------------------------
     def ingest(self, *, rebuild: bool = False, progress: Progress | None = None) -> IngestSummary:
         """Index ``settings.corpus_dir`` (incrementally unless ``rebuild``)."""
-        summary = ingest(self.settings, self.embedder, rebuild=rebuild, progress=progress)
-        return summary
+        return ingest(self.settings, self.embedder, rebuild=rebuild, progress=progress)
 
     def ask(
         self,
@@ -282,11 +277,7 @@ class QA:
 
     def documents(self) -> list[DocumentInfo]:
         """What the live index holds, one entry per document."""
-        files = self.snapshot().manifest.files
-        return [
-            DocumentInfo(source, e.title, e.kind, e.size, len(e.chunks), e.ingested, e.metadata)
-            for source, e in sorted(files.items())
-        ]
+        return self.snapshot().documents()
 
     def document_text(self, source: str) -> str:
         """The cleaned text of an indexed document, which citation offsets refer to."""
@@ -342,10 +333,7 @@ class QA:
             model = self.chat_model()  # a misconfigured backend fails here, before any work
             query = rewrite_with_llm(model, question, history, guard=self._guard)
         else:
-            # a pronoun replaced by what it points at reads (and searches) as a question of
-            # its own; what cannot be resolved carries the last turn's terms, for retrieval
-            standalone = resolve(question, history)
-            query = standalone if standalone != question else rewrite(question, history)
+            query = standalone_query(question, history)
         # Markup is not part of a question (a pasted image or a tag): search and read without it
         query = sanitize(query) or query
         # Resolved once, here, so retrieval and the abstention's wording agree on the set
@@ -368,9 +356,7 @@ class QA:
         return self._finish(answer, state["passages"], state["started"], state["sources"])
 
     def _generative_answerer(self) -> GenerativeAnswerer:
-        model = self.chat_model()
-        snapshot = self.snapshot()
-        spec = self.backend
+        model, snapshot, spec = self.chat_model(), self.snapshot(), self.backend
         name = str(spec) if not spec.extractive else f"chat:{model._llm_type}"
         return GenerativeAnswerer(
             model,

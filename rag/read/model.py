@@ -122,6 +122,16 @@ class ReaderModel:
         """No-answer margin below which to abstain, as calibrated on the model's dev split."""
         return float(self.config.get("threshold", 0.0))
 
+    def threshold_for(self, stored: dict[str, Any]) -> float:
+        """The abstention threshold, given what an index stored (``rag eval --calibrate``).
+
+        A threshold calibrated with an index counts only for the reader it was calibrated
+        with (its ``reader`` id); otherwise this reader's own, fitted on its dev split.
+        """
+        if stored.get("abstain_threshold") is not None and stored.get("reader") == self.model_id:
+            return float(stored["abstain_threshold"])
+        return self.threshold
+
     @cached_property
     def confidence(self) -> ConfidenceMap | None:
         """Margin -> P(right), as calibrated on the model's dev split; None when not calibrated."""

@@ -3,8 +3,9 @@
 :class:`HybridRetriever` finds a question's passages in both halves of the index and fuses the
 two lists (:class:`Fusion`, :data:`DEFAULT_FUSION`); :func:`resolve_sources` says which
 documents a ``sources`` filter names; :func:`rewrite` and :func:`rewrite_with_llm` turn a
-follow-up question into a standalone query. The reader's own follow-up resolution is
-``rag.retrieve.resolve.resolve`` (its module has the same name).
+follow-up question into a query; :func:`standalone_query` is what the pipeline searches and
+reads for a follow-up (``rag.retrieve.resolve.resolve`` puts the referent where the pronoun
+is; its module has the same name).
 """
 
 from rag import _front_door
@@ -21,6 +22,7 @@ __getattr__, __dir__, __all__ = _front_door(
             "fuse",
             "to_passage",
         ),
+        "resolve": ("standalone_query",),
         "source_filter": ("resolve_sources",),
     },
 )

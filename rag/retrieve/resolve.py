@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rag.results import ABSTAIN_TEXT
-from rag.retrieve.followup import conversation, is_follow_up
+from rag.retrieve.followup import conversation, is_follow_up, rewrite
 
 _MARKER = re.compile(r"\s*\[\d+\]")
 # questions whose answer is a time, a place, an amount or a reason: not a thing to point at
@@ -73,6 +73,16 @@ def referent(previous: str, answer: str) -> str:
             return match.group("x").strip()
     match = _CAPITALISED.search(previous)
     return match.group(0).strip() if match else ""
+
+
+def standalone_query(question: str, history: Sequence[Any]) -> str:
+    """What to search for, and read, when ``question`` is asked within a conversation.
+
+    A pronoun replaced by what it points at reads (and searches) as a question of its own;
+    what cannot be resolved carries the last turn's terms instead, which still helps retrieval.
+    """
+    standalone = resolve(question, history)
+    return standalone if standalone != question else rewrite(question, history)
 
 
 def resolve(question: str, history: Sequence[Any]) -> str:

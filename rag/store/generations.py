@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from rag.errors import IndexBusyError, IndexDamagedError, IndexMismatchError, IndexMissingError
+from rag.results import DocumentInfo
 from rag.store.bm25 import KeywordIndex
 from rag.store.manifest import ChunkRecord, Manifest
 from rag.store.page_boxes import CharBoxes, box_path
@@ -312,6 +313,13 @@ class IndexSnapshot:
     @cached_property
     def by_id(self) -> dict[str, ChunkRecord]:
         return {chunk.id: chunk for chunk in self.chunks}
+
+    def documents(self) -> list[DocumentInfo]:
+        """What this generation holds, one entry per document, by path."""
+        return [
+            DocumentInfo(source, e.title, e.kind, e.size, len(e.chunks), e.ingested, e.metadata)
+            for source, e in sorted(self.manifest.files.items())
+        ]
 
     def doc_text(self, source: str) -> str:
         """The cleaned text of ``source`` that all offsets refer to."""
