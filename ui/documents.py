@@ -16,7 +16,7 @@ from rag import QA, RagError
 from rag.ingest.uploads import UPLOAD_SUFFIXES, UploadError, add_uploads, remove_document
 from ui.backend import Backend
 from ui.events import ONE_INGEST, PRIVATE, Updates, unchanged
-from ui.listings import DOCUMENT_COLUMNS, document_rows, ingest_report
+from ui.listings import DOCUMENT_COLUMNS, document_rows, ingest_report, table
 from ui.present import markdown_literal
 
 
@@ -31,12 +31,8 @@ class Documents:
     def __init__(self, backend: Backend, collection: gr.Dropdown) -> None:
         self.backend = backend
         self.collection = collection
-        self.table = gr.Dataframe(
-            headers=DOCUMENT_COLUMNS,
-            interactive=False,
-            wrap=True,
-            label="Indexed documents of this collection",
-            elem_id="rag-documents",
+        self.table = table(
+            DOCUMENT_COLUMNS, "Indexed documents of this collection", "rag-documents"
         )
         with gr.Row():
             self.uploads = gr.File(

@@ -7,17 +7,25 @@ are not being saved (a damaged history file). Opening a conversation shows it in
 """
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import gradio as gr
 from gradio.events import Dependency
 from gradio.utils import get_upload_folder
 
-from rag.history import ConversationNotFound, HistoryError
+from rag.history import ConversationNotFound, HistoryError, SafeHistory
 from ui.backend import Backend, ChatSession, owner_of
 from ui.chat import Chat
 from ui.events import PRIVATE, QUIET, Updates, unchanged
-from ui.listings import HISTORY_COLUMNS, export_name, history_choices, history_rows, restored_turns
+from ui.listings import (
+    HISTORY_COLUMNS,
+    export_name,
+    history_choices,
+    history_rows,
+    restored_turns,
+    table,
+)
 from ui.present import Session, escape, markdown_literal
 
 
@@ -41,12 +49,8 @@ class History:
         self.notice = notice
         session, collection = chat.session, chat.collection
         with gr.Accordion("History", open=False, elem_id="rag-history"):
-            self.table = gr.Dataframe(
-                headers=HISTORY_COLUMNS,
-                interactive=False,
-                wrap=True,
-                label="Your conversations, newest first",
-                elem_id="rag-history-list",
+            self.table = table(
+                HISTORY_COLUMNS, "Your conversations, newest first", "rag-history-list"
             )
             with gr.Row():
                 self.pick = gr.Dropdown(
@@ -162,14 +166,11 @@ class History:
         collection: str | None = None,
         request: gr.Request = None,  # type: ignore[assignment]
     ) -> Updates:
-        owner, collection = owner_of(request), str(collection or "")
-        try:
-            cid = _picked(conversation_id)
-            self.backend.history_for(collection).rename(cid, owner, str(title or "")[:200])
-        except HistoryError as exc:
-            gr.Warning(escape(str(exc)))
-            return self._notice(collection)
-        return self._listing(collection, owner, cid)
+        def rename(history: SafeHistory, cid: str, owner: str) -> None:
+            history.rename(cid, owner, str(title or "")[:200])
+
+        _cid, updates = self._change(conversation_id, collection, request, rename, keep_pick=True)
+        return updates
 
     def delete_conversation(
         self,
@@ -179,16 +180,37 @@ class History:
         request: gr.Request = None,  # type: ignore[assignment]
     ) -> Updates:
         """Delete a saved conversation; a chat showing it stays, but saves as a new one."""
+        cid, updates = self._change(
+            conversation_id, collection, request, SafeHistory.delete, keep_pick=False
+        )
+        if cid is None:
+            return updates
+        if getattr(state, "conversation_id", None) == cid and isinstance(state, ChatSession):
+            state.conversation_id = None
+        return {self.chat.session: state, **updates}
+
+    def _change(
+        self,
+        conversation_id: str | None,
+        collection: str | None,
+        request: gr.Request,
+        change: Callable[[SafeHistory, str, str], object],
+        *,
+        keep_pick: bool,
+    ) -> tuple[str | None, Updates]:
+        """``change(history, id, owner)`` on the picked conversation, then the list again.
+
+        Returns the id and the updates; on a refusal (none picked, not the user's) a warning
+        and only the notice, with no id.
+        """
         owner, collection = owner_of(request), str(collection or "")
         try:
             cid = _picked(conversation_id)
-            self.backend.history_for(collection).delete(cid, owner)
+            change(self.backend.history_for(collection), cid, owner)
         except HistoryError as exc:
             gr.Warning(escape(str(exc)))
-            return self._notice(collection)
-        if getattr(state, "conversation_id", None) == cid and isinstance(state, ChatSession):
-            state.conversation_id = None
-        return {self.chat.session: state, **self._listing(collection, owner, None)}
+            return None, self._notice(collection)
+        return cid, self._listing(collection, owner, cid if keep_pick else None)
 
     def export_conversation(
         self,

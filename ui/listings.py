@@ -1,4 +1,4 @@
-"""The Documents tab's and the History panel's lists, as plain text rows and Markdown.
+"""The Documents tab's and the History panel's lists: their tables, plain text rows, Markdown.
 
 Cells are plain text (Gradio's Dataframe escapes them); what becomes Markdown goes through
 :func:`ui.present.markdown_literal`, so a file or conversation named ``<script>`` stays text.
@@ -10,8 +10,15 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import gradio as gr
+
 from rag.results import DocumentInfo, IngestSummary
 from ui.present import Turn, markdown_literal
+
+
+def table(headers: list[str], label: str, elem_id: str) -> gr.Dataframe:
+    """A list's read-only table: Gradio escapes the plain-text cells, long ones wrap."""
+    return gr.Dataframe(headers=headers, interactive=False, wrap=True, label=label, elem_id=elem_id)
 
 
 def when(stamp: str) -> str:

@@ -216,6 +216,16 @@ def page_figure(image: str, label: str, caption: str = "") -> str:
     )
 
 
+def _card_head(label: str, source: str, title: str, where: str) -> str:
+    """A card's header (its number, its document), title, and its meta line left open."""
+    title = f'<div class="rag-title">{escape(title)}</div>' if title else ""
+    return (
+        f'<header><span class="rag-n">{escape(label)}</span> '
+        f'<span class="rag-source">{escape(source)}</span></header>{title}'
+        f'<div class="rag-meta">{escape(where)}'
+    )
+
+
 def citation_card(citation: Citation, turn: int, image: str = "", sure: str = "") -> str:
     """One source card: file, location, the quote highlighted inside its passage, the score.
 
@@ -228,13 +238,10 @@ def citation_card(citation: Citation, turn: int, image: str = "", sure: str = ""
         passage = f'<mark class="rag-hit">{escape(citation.quote)}</mark>'
     else:
         passage = highlight(citation.passage, *span)
-    title = f'<div class="rag-title">{escape(citation.title)}</div>' if citation.title else ""
     where = location(citation.location or citation.page, citation.start, citation.end)
     return (
         f'<article class="rag-card" id="{card_id(turn, citation.n)}" data-n="{citation.n}">'
-        f'<header><span class="rag-n">[{citation.n}]</span> '
-        f'<span class="rag-source">{escape(citation.source)}</span></header>{title}'
-        f'<div class="rag-meta">{escape(where)}'
+        + _card_head(f"[{citation.n}]", citation.source, citation.title, where)
         + (f' · <span class="rag-confidence">{escape(sure)}</span>' if sure else "")
         + f" · score {score_text(citation.score)}</div>"
         + page_figure(image, f"{citation.source}, {where}")
@@ -245,14 +252,11 @@ def citation_card(citation: Citation, turn: int, image: str = "", sure: str = ""
 
 def related_card(passage: Passage, rank: int) -> str:
     """A retrieved passage offered after an abstention: related, but not an answer."""
-    title = f'<div class="rag-title">{escape(passage.title)}</div>' if passage.title else ""
     where = location(passage.location or passage.page, passage.start, passage.end)
     return (
         f'<article class="rag-card rag-related" data-rank="{rank}">'
-        f'<header><span class="rag-n">{rank}.</span> '
-        f'<span class="rag-source">{escape(passage.source)}</span></header>{title}'
-        f'<div class="rag-meta">{escape(where)}'
-        f" · score {score_text(passage.score)}</div>"
+        + _card_head(f"{rank}.", passage.source, passage.title, where)
+        + f" · score {score_text(passage.score)}</div>"
         f'<blockquote class="rag-passage">{escape(passage.text)}</blockquote>'
         f"{_view_button(passage.source, passage.start, passage.end)}</article>"
     )
