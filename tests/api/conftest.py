@@ -6,6 +6,7 @@ the shipped corpus knows nothing about, so a test can tell which collection answ
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from rag import QA, Settings
@@ -31,6 +32,13 @@ def api(tmp_path_factory, embedder):
     with serve_app(settings, qa) as running:
         yield running
     qa.close()
+
+
+@pytest.fixture(scope="module")
+def http(api):
+    """A client of the shared server, one per test module."""
+    with httpx.Client(base_url=api.url, timeout=120) as client:
+        yield client
 
 
 def settings_like(base: Settings, **overrides: object) -> Settings:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from rag.read.confidence import confidence_label
 from tests.api.conftest import KABUL
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def http(api):
-    with httpx.Client(base_url=api.url, timeout=120) as client:
-        yield client
 
 
 def test_rest_and_openai_answers_carry_the_confidence(http):

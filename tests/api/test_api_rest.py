@@ -13,12 +13,6 @@ from tests.api.conftest import KABUL
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def http(api):
-    with httpx.Client(base_url=api.url, timeout=120) as client:
-        yield client
-
-
 def test_ask_returns_the_library_answer(http):
     response = http.post("/api/v1/ask", json={"question": KABUL})
     assert response.status_code == 200, response.text
