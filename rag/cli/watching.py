@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import click
@@ -54,8 +55,20 @@ def watch_command(
         )
         if not as_json:
             errors.print(f"watching {escape(str(settings.corpus_dir))} (Ctrl-C stops)")
+
+        def stop_gently(signum: int, frame: object) -> None:
+            # Ctrl-C (or a TERM) asks the watch loop to stop at its next tick, so an ingest
+            # under way finishes and publishes instead of being cut at a random line; a
+            # second Ctrl-C interrupts at once.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            watcher.stop(timeout=0)
+
+        previous = {s: signal.signal(s, stop_gently) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
             watcher.run()
         except KeyboardInterrupt:
             watcher.stop()
-            errors.print("stopped watching")
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+        errors.print("stopped watching")
