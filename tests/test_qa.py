@@ -155,11 +155,12 @@ def test_dev_questions_meet_the_quality_floor(qa):
         refs = [row["answer"], *row["aliases"]]
         contains += any(norm(r) in norm(answer.text) for r in refs)
         supported += any(row["support"] in c.passage for c in answer.citations)
-    # reader v2 measured 0.738 / 0.952 / 0.75 (31/42, 40/42, 9/12; bench.reader, the README);
-    # the floor is a regression guard a few questions under that (fp32 arithmetic: the same
-    # answers on AVX2 and AVX-512 CPUs, so no allowance for the machine)
-    assert contains / len(answerable) >= 0.69
-    assert supported / len(answerable) >= 0.90
+    # reader v2 with the answer-shape stage measures 0.881 / 0.952 / 0.75 (37/42, 40/42, 9/12;
+    # `python -m bench.answer_shape`, README "Answer shape"); the floor allows one question
+    # less on each (fp32 arithmetic: the same answers on AVX2 and AVX-512 CPUs, so no
+    # allowance for the machine)
+    assert contains / len(answerable) >= 0.85
+    assert supported / len(answerable) >= 0.92
     assert abstained / len(unanswerable) >= 0.66
 
 
