@@ -14,7 +14,15 @@ __getattr__, __dir__, __all__ = _front_door(
     __name__,
     {
         "checker": ("MIN_SUPPORT", "CitationChecker", "stems_match"),
-        "markers": ("StreamCleaner", "iter_text", "renumber", "sanitize", "urls_in"),
+        "markers": (
+            "CLEAN_MARKER",
+            "StreamCleaner",
+            "iter_text",
+            "renumber",
+            "sanitize",
+            "strip_markers",
+            "urls_in",
+        ),
         "page_image": ("DEFAULT_WIDTH", "render_marked_page"),
         "page_marks": ("with_marks",),
     },

@@ -45,6 +45,7 @@ _MARKER = re.compile(
     rf"|【\s*({_NUMBERS})\s*】",
     re.I,
 )
+#: A marker as the answers carry it once cleaned: ``[n]``, one to three digits.
 CLEAN_MARKER = re.compile(r"\[(\d{1,3})\]")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -152,6 +153,7 @@ def _expand(spec: str) -> list[int]:
 
 
 def strip_markers(text: str) -> str:
+    """``text`` without its ``[n]`` markers, and without the gaps they leave."""
     return tidy(CLEAN_MARKER.sub(" ", text))
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from langchain_core.documents import Document
 
+from rag.cite.markers import CLEAN_MARKER
 from rag.protocols import Answerer
 from rag.read.confidence import confidence_label
 from rag.read.evidence import Evidence, select, sentence_of
@@ -66,7 +67,6 @@ _EXPLAIN = re.compile(
     r"impact|difference|significance|idea|point)\b)",
     re.IGNORECASE,
 )
-_MARKER = re.compile(r"\[(\d+)\]")
 #: "Which PEP ...", "What document ...": the answer is a document, named by its title.
 _WHICH_DOCUMENT = re.compile(
     r"^\s*(?:which|what|in\s+which|in\s+what)\s+(?:pep|document|file|report|paper|article|"
@@ -342,7 +342,7 @@ def _joined(answers: Sequence[Answer]) -> Answer:
         if answer.citations and all((c.source, c.start, c.end) in quoted for c in answer.citations):
             continue  # "Who ..., and when?" answered by one sentence: quote it once
         offset = len(citations)
-        texts.append(_MARKER.sub(lambda m, k=offset: f"[{int(m.group(1)) + k}]", answer.text))
+        texts.append(CLEAN_MARKER.sub(lambda m, k=offset: f"[{int(m.group(1)) + k}]", answer.text))
         citations += [replace(c, n=c.n + offset) for c in answer.citations]
     sure = [a.confidence for a in answers]
     confidence = None if None in sure else min(sure)  # as sure as its least sure part

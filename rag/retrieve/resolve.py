@@ -24,10 +24,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from rag.cite.markers import strip_markers
 from rag.results import ABSTAIN_TEXT
 from rag.retrieve.followup import conversation, is_follow_up, rewrite
 
-_MARKER = re.compile(r"\s*\[\d+\]")
 # questions whose answer is a time, a place, an amount or a reason: not a thing to point at
 _NOT_ENTITY = re.compile(r"^\W*(?:when|where|why|how|in\s+what\s+year|in\s+which\s+year)\b", re.I)
 _NUMBER_OR_DATE = re.compile(r"^[\W\d]*$|\b(?:1[0-9]|20)\d\d\b")
@@ -55,7 +55,7 @@ _MAX_REFERENT_WORDS = 8
 
 def referent(previous: str, answer: str) -> str:
     """What a pronoun in the next question most likely points at ('' when nothing fits)."""
-    answer = _MARKER.sub("", answer or "").strip().rstrip(".")
+    answer = strip_markers(answer or "").rstrip(".")
     named = _WHAT_IS.match(previous)
     if named and re.match(_NAME, named.group("x")):  # "What is the Zen of Python?": that
         return named.group("x").strip()
