@@ -10,13 +10,13 @@ answer grows by evidence and not by whatever sits next to it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from langchain_core.documents import Document
 
+from rag.read.headers import FIELD_LINE
 from rag.read.windows import Span
 from rag.text.sentences import sentence_spans
 
@@ -30,8 +30,6 @@ MIN_SIMILARITY = 0.35
 SLACK = 0.12
 #: Sentences of a passage looked at when the reader's span is in a header line, not prose.
 _MAX_LEAD_CANDIDATES = 40
-#: A line of a header block: "Author: ...", "Status: Final" (a PEP's or an e-mail's headers)
-_FIELD_LINE = re.compile(r"^[A-Z][\w-]*(?: [\w-]+)?: \S", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -74,7 +72,7 @@ def sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
 
 def is_field_block(text: str) -> bool:
     """Whether ``text`` is lines of "Field: value" (three or more), not prose."""
-    return text.count("\n") >= 2 and len(_FIELD_LINE.findall(text)) >= 3
+    return text.count("\n") >= 2 and len(FIELD_LINE.findall(text)) >= 3
 
 
 def next_sentence(text: str, end: int) -> tuple[int, int] | None:
@@ -95,7 +93,7 @@ def is_prose(text: str) -> bool:
     return (
         len(text.split()) >= 4
         and not is_field_block(text)
-        and not _FIELD_LINE.match(text)
+        and not FIELD_LINE.match(text)
         and letters >= 0.6 * len(text.replace(" ", ""))
         and not text.lstrip().startswith(">>>")
     )

@@ -20,7 +20,7 @@ import inspect
 import json
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -245,12 +245,22 @@ class ReaderModel:
     def windows(self, question: str, passages: Sequence[str]) -> list[Window]:
         return windows(self.tokenizer, question, passages)
 
-    def read(self, chosen: Sequence[Window], *, max_tokens: int = 30) -> list[Span]:
-        """The best span of each window (same order), scored in one batch."""
+    def read(
+        self,
+        chosen: Sequence[Window],
+        *,
+        max_tokens: int = 30,
+        blocked: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+    ) -> list[Span]:
+        """The best span of each window (same order), scored in one batch.
+
+        ``blocked`` maps a passage index to character ranges no span may start or end in.
+        """
         if not chosen:
             return []
         start, end = self._run(batch(chosen))
+        blocked = blocked or {}
         return [
-            best_span(w, s, e, max_tokens=max_tokens)
+            best_span(w, s, e, max_tokens=max_tokens, blocked=blocked.get(w.passage, ()))
             for w, s, e in zip(chosen, start, end, strict=True)
         ]

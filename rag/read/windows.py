@@ -22,6 +22,8 @@ import numpy as np
 
 #: Question tokens kept at most; longer questions are cut (rare, and the head carries them).
 MAX_QUESTION_TOKENS = 48
+#: How far below its no-answer score a window whose every token is blocked scores.
+_ALL_BLOCKED = 1000.0
 
 
 @dataclass(frozen=True)
@@ -102,12 +104,26 @@ def batch(windows_: Sequence[Window]) -> dict[str, np.ndarray]:
 
 
 def best_span(
-    window: Window, start: np.ndarray, end: np.ndarray, max_tokens: int = 30, top: int = 20
+    window: Window,
+    start: np.ndarray,
+    end: np.ndarray,
+    max_tokens: int = 30,
+    top: int = 20,
+    blocked: Sequence[tuple[int, int]] = (),
 ) -> Span:
-    """The highest-scoring span of at most ``max_tokens`` tokens inside the passage part."""
+    """The highest-scoring span of at most ``max_tokens`` tokens inside the passage part.
+
+    No span starts or ends on a token inside a ``blocked`` character range of the passage
+    (a document's own name, when the question already names it).
+    """
     first, last = window.context
     s = start[first : last + 1]
     e = end[first : last + 1]
+    if blocked:
+        cut = np.array(
+            [any(a <= o[0] < b for a, b in blocked) for o in window.offsets[first : last + 1]]
+        )
+        s, e = np.where(cut, -np.inf, s), np.where(cut, -np.inf, e)
     k = min(top, len(s))
     starts = np.argpartition(-s, k - 1)[:k]
     ends = np.argpartition(-e, k - 1)[:k]
@@ -120,7 +136,9 @@ def best_span(
         a, b, score = first + int(starts[i]), first + int(ends[j]), float(pair[i, j])
     else:  # every top end lies before every top start: the best single token
         a = b = first + int(np.argmax(s + e))
-        score = float(start[a] + end[a])
+        score = float(s[a - first] + e[a - first])
+        if not np.isfinite(score):  # every token blocked: far below "no answer"
+            score = float(start[0] + end[0]) - _ALL_BLOCKED
     return Span(
         passage=window.passage,
         start=window.offsets[a][0],

@@ -22,6 +22,7 @@ __getattr__, __dir__, __all__ = _front_door(
             "fuse",
             "to_passage",
         ),
+        "named": ("NAMED_LEAD", "identifier", "named_passages"),
         "resolve": ("standalone_query",),
         "source_filter": ("resolve_sources",),
     },

@@ -27,6 +27,12 @@ from pydantic import ConfigDict, PrivateAttr
 
 from rag.embed.embedder import Embedder
 from rag.results import Passage
+from rag.retrieve.named import (
+    MAX_NAMED_LEADS,
+    NAMED_LEAD,
+    identified_sources,
+    lead_chunks,
+)
 from rag.store.generations import IndexSnapshot
 from rag.store.manifest import ChunkRecord
 from rag.text.locations import page_at, within
@@ -170,7 +176,9 @@ class HybridRetriever(BaseRetriever):
     """Top-``k`` chunks for a query, as Documents whose metadata say where and why.
 
     ``metadata`` holds ``chunk_id, source, title, heading, start, end, page, location,
-    pages, locations, score, dense_score, bm25_score, dense_rank, bm25_rank``;
+    pages, locations, score, dense_score, bm25_score, dense_rank, bm25_rank``, and
+    ``named_lead`` on a lead passage added after the ranked ones because the query names its
+    document (:func:`rag.retrieve.named.lead_chunks`; ``named_leads=False`` adds none);
     ``page_content`` is exactly ``doc_text[start:end]``. ``invoke(query, k=n)`` returns a
     different number of chunks for one call (the evaluation harness reads deeper than the
     answerer), and ``invoke(query, sources=[...])`` searches only those documents (exact
@@ -184,6 +192,8 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     candidate_k: int = 40
     fusion: Fusion = DEFAULT_FUSION
+    #: Add the lead passage of a document the query names (rag.retrieve.named.lead_chunks).
+    named_leads: bool = True
     # chunk id -> keyword-index position, per open snapshot (a snapshot's chunks never change)
     _positions: weakref.WeakKeyDictionary[IndexSnapshot, dict[str, int]] = PrivateAttr(
         default_factory=weakref.WeakKeyDictionary
@@ -204,7 +214,32 @@ class HybridRetriever(BaseRetriever):
         snapshot = self.snapshot()
         depth = k or self.k
         found = self.search(snapshot, query, depth, sources=sources)
-        return [self._document(snapshot, snapshot.by_id[f.key], f) for f in found]
+        docs = [self._document(snapshot, snapshot.by_id[f.key], f) for f in found]
+        if self.named_leads:  # after the ranked ones: ranks and scores stay what search says
+            docs += self._named(snapshot, query, docs, sources)
+        return docs
+
+    def _named(
+        self,
+        snapshot: IndexSnapshot,
+        query: str,
+        docs: list[Document],
+        sources: Collection[str] | None,
+    ) -> list[Document]:
+        """Passages of the documents ``query`` names that ``docs`` lack (rag.retrieve.named)."""
+        files = snapshot.manifest.files
+        have = {d.metadata["source"] for d in docs}
+        allowed = files.keys() if sources is None else [s for s in sources if s in files]
+        added: list[Document] = []
+        for source in identified_sources(query, allowed)[:MAX_NAMED_LEADS]:
+            if source not in have:
+                found = self.search(snapshot, query, self.k, sources=[source])
+                added += [self._document(snapshot, snapshot.by_id[f.key], f) for f in found]
+        for chunk in lead_chunks(query, docs + added, files):
+            added.append(self._document(snapshot, chunk, Fused(chunk.id, 0.0)))
+        for doc in added:
+            doc.metadata[NAMED_LEAD] = True
+        return added
 
     def search(
         self,

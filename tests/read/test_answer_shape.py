@@ -145,20 +145,6 @@ def test_a_pdf_table_span_does_not_start_in_the_header_row():
     assert text[s:e] == "2015-11 1,234 567"
 
 
-def test_a_question_naming_a_document_reads_only_that_document():
-    from langchain_core.documents import Document
-
-    from rag.read.named import named_passages
-
-    cites = Document("PEP 238 split / into two operators.", metadata={"source": "pep-0465.rst"})
-    named = Document("Floor division rounds down.", metadata={"source": "pep-0238.rst"})
-    titled = Document("x", metadata={"source": "a.rst", "title": "Exception Groups and except*"})
-    passages = [cites, named, titled]
-    assert named_passages("What does // compute under PEP 238?", passages) == [named]
-    assert named_passages("Who wrote Exception Groups and except*?", passages) == [titled]
-    assert named_passages("What does // compute?", passages) == []
-
-
 def test_a_header_line_is_its_own_unit_and_prose_leads():
     from rag.read.evidence import is_prose, sentence_of
 

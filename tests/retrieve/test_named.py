@@ -1,0 +1,87 @@
+"""Questions that name their document: its lead is read, its header read as a row.
+
+Real data: the heads of two PEPs (tests/data/peps), the real embedder and the shipped reader.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag import QA
+from rag.read.headers import fields_as_row
+from rag.retrieve import NAMED_LEAD, named_passages
+
+PEPS = Path(__file__).parents[1] / "data" / "peps"
+
+
+@pytest.fixture(scope="module")
+def peps(tmp_path_factory: pytest.TempPathFactory, embedder):
+    from rag import Settings
+
+    root = tmp_path_factory.mktemp("peps")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for path in sorted(PEPS.glob("*.rst")):
+        (corpus / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    session = QA(Settings(corpus_dir=corpus, index_dir=root / "index"), embedder=embedder)
+    session.ingest()
+    yield session
+    session.close()
+
+
+def test_a_named_documents_lead_is_added_after_the_ranked_passages(peps):
+    question = "Who wrote Exception Groups and except*?"
+    passages = peps.retrieve(question)
+    leads = [p for p in passages if p.metadata.get(NAMED_LEAD)]
+    ranked = [p for p in passages if not p.metadata.get(NAMED_LEAD)]
+    assert len(ranked) <= peps.settings.top_k
+    assert passages[: len(ranked)] == ranked  # the ranked passages keep their order
+    assert all(p.metadata["source"] == "pep-0654.rst" for p in leads)
+    lead = [
+        p for p in passages if p.metadata["source"] == "pep-0654.rst" and not p.metadata["start"]
+    ]
+    assert len(lead) == 1  # ranked, or added once
+    assert lead[0].page_content.startswith("PEP: 654\nTitle: Exception Groups and except*")
+    # a question naming no document gets no lead
+    plain = peps.retrieve("How do libraries report several concurrent errors?")
+    assert not any(p.metadata.get(NAMED_LEAD) for p in plain)
+
+
+def test_header_fields_are_answered_from_the_lead(peps):
+    answer = peps.ask("Who wrote Exception Groups and except*?")
+    assert not answer.abstained and "Irit Katriel" in answer.text
+    assert answer.citations[0].quote.startswith("Author: Irit Katriel")
+    version = peps.ask("Which Python version was PEP 450 for?")
+    assert not version.abstained and version.text.split(" [")[0] == "3.4"
+    assert version.citations[0].quote == "Python-Version: 3.4"
+
+
+def test_a_follow_up_about_a_named_document_reads_its_header(peps):
+    first = "Which PEP proposed a statistics module for the standard library?"
+    previous = peps.ask(first)
+    assert "Statistics Module" in previous.text
+    answer = peps.ask("Which Python version was it for?", history=[(first, previous.text)])
+    assert answer.text.split(" [")[0] == "3.4"
+
+
+def test_a_header_block_reads_as_one_row_of_the_same_length():
+    text = "PEP: 450\nTitle: Statistics\nAuthor: S. D.\nStatus: Final\n\nAbstract\n\n"
+    text += "Note: one\nTwo: x\n"
+    row = fields_as_row(text)
+    assert len(row) == len(text)
+    assert row.startswith("PEP: 450;Title: Statistics;Author: S. D.;Status: Final\n\n")
+    assert row.endswith("Note: one\nTwo: x\n")  # two field lines are not a header block
+
+
+def test_named_passages_keeps_the_named_documents_own():
+    from langchain_core.documents import Document
+
+    cites = Document("PEP 238 split / into two operators.", metadata={"source": "pep-0465.rst"})
+    named = Document("Floor division rounds down.", metadata={"source": "pep-0238.rst"})
+    titled = Document("x", metadata={"source": "a.rst", "title": "Exception Groups and except*"})
+    passages = [cites, named, titled]
+    assert named_passages("What does // compute under PEP 238?", passages) == [named]
+    assert named_passages("Who wrote Exception Groups and except*?", passages) == [titled]
+    assert named_passages("What does // compute?", passages) == []
