@@ -85,3 +85,25 @@ def test_named_passages_keeps_the_named_documents_own():
     assert named_passages("What does // compute under PEP 238?", passages) == [named]
     assert named_passages("Who wrote Exception Groups and except*?", passages) == [titled]
     assert named_passages("What does // compute?", passages) == []
+
+
+def test_a_document_is_identified_by_the_number_in_its_file_name():
+    from rag.retrieve.named import identified_sources
+
+    sources = ["pep-0618.rst", "pep-0008.rst", "rfc9110.txt", "notes/iso_8601.md", "a.txt"]
+    assert identified_sources("What does PEP 618 raise?", sources) == ["pep-0618.rst"]
+    assert identified_sources("See pep-0008 and RFC9110.", sources) == [
+        "pep-0008.rst",
+        "rfc9110.txt",
+    ]
+    assert identified_sources("What does ISO 8601 say?", sources) == ["notes/iso_8601.md"]
+    assert identified_sources("What changed in 618 lines?", sources) == []
+
+
+def test_a_document_named_by_identifier_that_retrieval_missed_is_searched(peps, embedder):
+    question = "How do concurrency libraries report several errors, and what does PEP 450 add?"
+    with QA(peps.settings.model_copy(update={"top_k": 1}), embedder=embedder) as narrow:
+        passages = narrow.retrieve(question)
+    assert passages[0].metadata["source"] == "pep-0654.rst"  # retrieval alone misses PEP 450
+    added = [p for p in passages if p.metadata["source"] == "pep-0450.rst"]
+    assert added and all(p.metadata[NAMED_LEAD] for p in added)
