@@ -36,7 +36,7 @@ from rag.read.shape import ShapeModel, split_two_part
 from rag.read.tables import cell_span, focus_rows
 from rag.read.windows import Span, Window
 from rag.results import ABSTAIN_TEXT, Answer, Citation
-from rag.retrieve import named_passages
+from rag.retrieve import named_passages, reading_query
 from rag.retrieve.resolve import resolve
 from rag.text.locations import locate
 from rag.text.sentences import sentence_spans
@@ -142,9 +142,10 @@ class ExtractiveAnswerer(Answerer):
 
     def __call__(self, question: str, passages: Sequence[Document], *, query: str = "") -> Answer:
         query = query or question
-        parts = [query] if asks_which_document(query) else split_two_part(query)
+        read = reading_query(question, query)  # the user's words when the rewrite added terms
+        parts = [read] if asks_which_document(read) else split_two_part(read)
         if len(parts) == 1:
-            return self._answer(question, query, passages)
+            return replace(self._answer(question, read, passages), query=query)
         # "..., and which version was it for?": "it" is what the first part asks about
         parts[1] = resolve(parts[1], [(parts[0], "")])
         answers = [self._answer(question, part, passages, part_of_two=True) for part in parts]

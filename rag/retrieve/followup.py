@@ -106,6 +106,23 @@ def rewrite(question: str, history: Sequence[Any]) -> str:
     return f"{question.rstrip()} ({' '.join(carried)})"
 
 
+def reading_query(question: str, query: str) -> str:
+    """What the reader reads for ``question`` searched as ``query``.
+
+    A resolved question ("Who sponsors the Tripartite Commission?") is read as it is; a
+    :func:`rewrite` that only appended the last turn's terms in parentheses helped retrieval,
+    but is a string the reader never saw in training, and its terms pull the span to the last
+    turn's subject: after "Who did Ghani choose as the next interior minister?", "And who was
+    defense minister? (Ghani choose next interior)" read the interior minister, the user's
+    own words the defense minister. So the reader reads the user's words.
+    """
+    question = question.rstrip()
+    appended = query[len(question) :]
+    if query.startswith(question) and appended.startswith(" (") and appended.endswith(")"):
+        return question
+    return query
+
+
 #: A rewrite may replace references with what they refer to, but must keep the question's own terms.
 _KEEP_SHARE = 0.5
 _MAX_GROWTH = 400  # characters a rewrite may add: longer output is an answer, not a question

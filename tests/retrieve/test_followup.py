@@ -67,3 +67,14 @@ def test_follow_up_through_qa_reports_the_query(qa):
     answer = qa.ask("And who was defense minister?", history=history)
     assert "Ghani" in answer.query and answer.query != answer.question
     assert "Asadullah Khaleed" in answer.text
+
+
+def test_the_reader_reads_the_users_words_when_the_rewrite_only_appends_terms():
+    from rag.retrieve import reading_query
+
+    question = "And who was defense minister?"
+    searched = rewrite(question, [("Who did Ghani choose as the next interior minister?", "x")])
+    assert searched != question and reading_query(question, searched) == question
+    resolved = "Who sponsors the Tripartite Commission?"  # a resolved question is read as is
+    assert reading_query("Who sponsors it?", resolved) == resolved
+    assert reading_query(question, question) == question
