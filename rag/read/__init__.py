@@ -5,6 +5,8 @@
 whether the question wants a span or evidence sentences, and a :class:`ConfidenceMap` turns the
 reader's margin into the chance the answer is right. The window helpers are shared with
 training; the window builder itself is ``rag.read.windows.windows`` (its module's name).
+A document's header block is read as one table row, and a named document's own name is
+never the span (``rag.read.headers``).
 """
 
 from rag import _front_door
