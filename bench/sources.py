@@ -1,0 +1,137 @@
+"""Each training source's dev split as a user's folder, asked through ``rag.QA`` (issue 19).
+
+    python -m bench.sources --workdir /tmp/sources --per-source 60
+    python -m bench.sources --baseline-reader /tmp/reader-v2       # and another reader, same run
+
+The reader's own dev metrics (``training.calibrate_reader``) read the gold passage. Here each
+source's dev articles (never trained on: :func:`training.qa_sources.load_source`) become a
+folder of documents, one per article, indexed by ``rag`` as it indexes anything: Wikipedia
+articles, review sets and reports as ``.txt`` (title, then paragraphs), WikiTableQuestions'
+tables as the ``.csv`` files they came from, so a cell question is asked of a folder of CSVs.
+A seeded sample of up to ``--per-source`` answerable questions a source is then asked over
+its own folder, as a user would, and reported:
+
+- EM / F1 of the reader's span (:class:`bench.reader.SpanAnswerer`) against the references;
+- the answer as shipped (its answer shape): contains the reference (for a table, the answer
+  holds the cell), the right document cited, and refusals (every question is answerable, so
+  every refusal is a false one).
+
+Prints one table and writes ``--out`` (JSON). Indexing the seven folders takes a few minutes
+on two cores, once; the questions about as long again per reader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import table  # noqa: E402
+from bench.reader import pred, span_answerer, with_baseline  # noqa: E402
+from rag import QA, Settings  # noqa: E402
+from rag.evaluation.metrics import containment, exact_match, token_f1  # noqa: E402
+from training.qa_sources import SOURCES, load_source, wtq_tables  # noqa: E402
+
+
+def file_name(index: int, title: str, suffix: str) -> str:
+    """A safe, unique file name for article ``index`` titled ``title``."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "_", title).strip("_")[:60] or "doc"
+    return f"{index:04d}_{stem}{suffix}"
+
+
+def write_folder(source: str, articles: list[dict], corpus: Path) -> dict[str, str]:
+    """One document per article; returns each article title's file name."""
+    corpus.mkdir(parents=True, exist_ok=True)
+    tables = wtq_tables() if source == "wtq" else {}
+    names: dict[str, str] = {}
+    for i, article in enumerate(articles):
+        title = article["title"]
+        if source == "wtq":
+            name, text = file_name(i, title, ".csv"), tables[title]
+        else:
+            paragraphs = [p["context"] for p in article["paragraphs"]]
+            name, text = file_name(i, title, ".txt"), "\n\n".join([title, *paragraphs])
+        path = corpus / name
+        if not path.exists():
+            path.write_text(text, encoding="utf-8")
+        names[title] = name
+    return names
+
+
+def sample(articles: list[dict], n: int, seed: int) -> list[tuple[str, dict]]:
+    """Up to ``n`` (article title, question) pairs, seeded."""
+    pool = [(a["title"], q) for a in articles for p in a["paragraphs"] for q in p["qas"]]
+    return random.Random(seed).sample(pool, min(n, len(pool)))
+
+
+def ask_all(qa: QA, questions: list[tuple[str, dict]], names: dict[str, str]) -> dict[str, Any]:
+    spans = span_answerer(qa.answerer())
+    em = f1 = holds = right = refused = 0.0
+    for title, q in questions:
+        refs = [a["text"] for a in q["answers"]]
+        answer = qa.ask(q["question"])
+        span = spans(q["question"], qa.retrieve(q["question"]))
+        em += exact_match(pred(span), refs)
+        f1 += token_f1(pred(span), refs)
+        holds += containment(pred(answer), refs)
+        right += any(c.source == names[title] for c in answer.citations)
+        refused += answer.abstained
+    n = len(questions) or 1
+    return {
+        "questions": len(questions),
+        "em": round(100 * em / n, 1),
+        "f1": round(100 * f1 / n, 1),
+        "contains": round(holds / n, 3),
+        "right_document_cited": round(right / n, 3),
+        "false_refusals": round(refused / n, 3),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--workdir", type=Path, default=Path("/tmp/sources"))
+    p.add_argument("--per-source", type=int, default=60)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--baseline-reader", help="another reader folder, compared in the same run")
+    p.add_argument("--out", type=Path, default=Path("/tmp/sources/sources.json"))
+    args = p.parse_args()
+    from rag.embed.embedder import Embedder
+
+    embedder = Embedder()
+    results: dict[str, Any] = {}
+    rows = []
+    for source in SOURCES:
+        _, dev = load_source(source)
+        work = args.workdir / source
+        names = write_folder(source, dev, work / "corpus")
+        settings = Settings(corpus_dir=work / "corpus", index_dir=work / "index")
+        questions = sample(dev, args.per_source, args.seed)
+        with QA(settings, embedder=embedder) as qa:
+            qa.ingest()
+            docs = len(qa.documents())
+            readers = {"shipped": qa}
+            baseline = with_baseline(qa, args.baseline_reader)
+            if baseline is not None:
+                readers["baseline"] = baseline
+            for label, session in readers.items():
+                scores = {"documents": docs, **ask_all(session, questions, names)}
+                results.setdefault(source, {})[label] = scores
+                rows.append([source, label, *(str(v) for v in scores.values())])
+            if baseline is not None:
+                baseline.close()
+    heads = ["source", "reader", "documents", "questions", "EM", "F1", "contains"]
+    table("Dev splits as folders, through rag.QA", [*heads, "right doc", "refused"], rows)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
