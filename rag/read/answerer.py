@@ -235,7 +235,7 @@ class ExtractiveAnswerer(Answerer):
         asking which document can land on the document's name. ``spans_only``: the span is
         the answer, so it may not be the name of a document the question names (an answer of
         sentences uses the span only to find its passage, and there the name is a fair
-        pointer: on the descriptive questions, blocking it too refused 12 more of 83).
+        pointer: on the descriptive questions, blocking it too refused 11 more of 83).
         """
         texts = [d.page_content for d in passages]
         prefixes = [""] * len(texts)
