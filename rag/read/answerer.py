@@ -174,7 +174,8 @@ class ExtractiveAnswerer(Answerer):
             top = passages[0].metadata.get("source")
             passages = [d for d in passages if d.metadata.get("source") == top]
         sentences = not which_document and self.wants_sentences(query)
-        found = self.find(query, passages, titled=which_document, spans_only=not sentences)
+        quoted = sentences or (part_of_two and TWO_PART_SENTENCE and not rows)
+        found = self.find(query, passages, titled=which_document, spans_only=not quoted)
         if found is not None and rows:  # a table row: the citation is the whole row
             start = int(found.doc.metadata["start"])
             found = replace(found, sentence=(start, start + len(found.doc.page_content)))
@@ -234,8 +235,9 @@ class ExtractiveAnswerer(Answerer):
         ``titled`` puts each passage's document title in front of it, so that a question
         asking which document can land on the document's name. ``spans_only``: the span is
         the answer, so it may not be the name of a document the question names (an answer of
-        sentences uses the span only to find its passage, and there the name is a fair
-        pointer: on the descriptive questions, blocking it too refused 11 more of 83).
+        sentences, a two-part question's part included, uses the span only to find its
+        passage, and there the name is a fair pointer: on the descriptive questions, blocking
+        it too refused 11 more of 83).
         """
         texts = [d.page_content for d in passages]
         prefixes = [""] * len(texts)
