@@ -174,8 +174,10 @@ class ExtractiveAnswerer(Answerer):
             top = passages[0].metadata.get("source")
             passages = [d for d in passages if d.metadata.get("source") == top]
         sentences = not which_document and self.wants_sentences(query)
-        quoted = sentences or (part_of_two and TWO_PART_SENTENCE and not rows)
-        found = self.find(query, passages, titled=which_document, spans_only=not quoted)
+        part_sentence = part_of_two and TWO_PART_SENTENCE and not rows
+        found = self.find(
+            query, passages, titled=which_document, spans_only=not (sentences or part_sentence)
+        )
         if found is not None and rows:  # a table row: the citation is the whole row
             start = int(found.doc.metadata["start"])
             found = replace(found, sentence=(start, start + len(found.doc.page_content)))
@@ -205,7 +207,7 @@ class ExtractiveAnswerer(Answerer):
         elif sentences:
             citations = self._evidence(query, found, passages, bar)
             text = " ".join(f"{one_line(c.quote)} [{c.n}]" for c in citations)
-        elif part_of_two and TWO_PART_SENTENCE and not rows:
+        elif part_sentence:
             text = one_line(citation.quote) + " [1]"
         else:
             start, end = cell_span(found.doc.page_content, found.span.start, found.span.end)

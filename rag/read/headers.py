@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import PurePosixPath
 
 from langchain_core.documents import Document
 
-from rag.retrieve import NAMED_LEAD, identifier, named_passages
+from rag.retrieve import NAMED_LEAD, identifier, named_passages, stem_id
 
 #: A line of a header block: "Author: ...", "Status: Final" (a PEP's or an e-mail's headers)
 FIELD_LINE = re.compile(r"^[A-Z][\w-]*(?: [\w-]+)?: \S", re.MULTILINE)
@@ -98,8 +97,8 @@ def own_names(query: str, passages: Sequence[Document]) -> dict[int, list[tuple[
     for i, doc in enumerate(passages):
         source = str(doc.metadata.get("source"))
         if source in named:
-            number = re.search(r"\d+", PurePosixPath(source).stem)
-            digits = number.group().lstrip("0") if number else ""
+            found = stem_id(source)
+            digits = found[1] if found else ""
             title = str(doc.metadata.get("title") or "")
             pattern = identifier(source)
             rest = pattern.sub(" ", query) if pattern else query

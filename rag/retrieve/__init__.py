@@ -25,7 +25,7 @@ __getattr__, __dir__, __all__ = _front_door(
             "fuse",
             "to_passage",
         ),
-        "named": ("NAMED_LEAD", "identifier", "named_passages"),
+        "named": ("NAMED_LEAD", "identifier", "named_passages", "stem_id"),
         "resolve": ("standalone_query",),
         "source_filter": ("resolve_sources",),
     },

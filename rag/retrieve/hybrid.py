@@ -28,7 +28,7 @@ from pydantic import ConfigDict, PrivateAttr
 from rag.embed.embedder import Embedder
 from rag.results import Passage
 from rag.retrieve.named import (
-    MAX_NAMED_LEADS,
+    MAX_NAMED,
     NAMED_LEAD,
     identified_sources,
     lead_chunks,
@@ -177,8 +177,8 @@ class HybridRetriever(BaseRetriever):
 
     ``metadata`` holds ``chunk_id, source, title, heading, start, end, page, location,
     pages, locations, score, dense_score, bm25_score, dense_rank, bm25_rank``, and
-    ``named_lead`` on a lead passage added after the ranked ones because the query names its
-    document (:func:`rag.retrieve.named.lead_chunks`; ``named_leads=False`` adds none);
+    ``named_lead`` on a passage added after the ranked ones because the query names its
+    document (:mod:`rag.retrieve.named`);
     ``page_content`` is exactly ``doc_text[start:end]``. ``invoke(query, k=n)`` returns a
     different number of chunks for one call (the evaluation harness reads deeper than the
     answerer), and ``invoke(query, sources=[...])`` searches only those documents (exact
@@ -192,8 +192,6 @@ class HybridRetriever(BaseRetriever):
     k: int = 5
     candidate_k: int = 40
     fusion: Fusion = DEFAULT_FUSION
-    #: Add the lead passage of a document the query names (rag.retrieve.named.lead_chunks).
-    named_leads: bool = True
     # chunk id -> keyword-index position, per open snapshot (a snapshot's chunks never change)
     _positions: weakref.WeakKeyDictionary[IndexSnapshot, dict[str, int]] = PrivateAttr(
         default_factory=weakref.WeakKeyDictionary
@@ -215,9 +213,8 @@ class HybridRetriever(BaseRetriever):
         depth = k or self.k
         found = self.search(snapshot, query, depth, sources=sources)
         docs = [self._document(snapshot, snapshot.by_id[f.key], f) for f in found]
-        if self.named_leads:  # after the ranked ones: ranks and scores stay what search says
-            docs += self._named(snapshot, query, docs, sources)
-        return docs
+        # after the ranked ones: ranks and scores stay what search says
+        return docs + self._named(snapshot, query, docs, sources)
 
     def _named(
         self,
@@ -231,7 +228,7 @@ class HybridRetriever(BaseRetriever):
         have = {d.metadata["source"] for d in docs}
         allowed = files.keys() if sources is None else [s for s in sources if s in files]
         added: list[Document] = []
-        for source in identified_sources(query, allowed)[:MAX_NAMED_LEADS]:
+        for source in identified_sources(query, allowed)[:MAX_NAMED]:
             if source not in have:
                 found = self.search(snapshot, query, self.k, sources=[source])
                 added += [self._document(snapshot, snapshot.by_id[f.key], f) for f in found]

@@ -35,35 +35,38 @@ _STEM_ID = re.compile(r"^(?P<kind>[a-z]+)[-_ ]?0*(?P<number>\d+)$", re.IGNORECAS
 _MENTION = re.compile(r"\b([a-z]+)[-_ ]?(\d+)\b", re.IGNORECASE)
 #: Words a title needs before its mention counts (a one-word title is any word).
 _MIN_TITLE_WORDS = 2
-#: Named documents whose lead is added at most: a question naming more is a comparison, and
-#: its passages are better chosen by retrieval.
-MAX_NAMED_LEADS = 2
+#: Named documents given passages or a lead at most: a question naming more is a comparison,
+#: and its passages are better chosen by retrieval.
+MAX_NAMED = 2
 #: Metadata key, True on a lead passage added because the question names its document.
 NAMED_LEAD = "named_lead"
 
 
+def stem_id(source: str) -> tuple[str, str] | None:
+    """``(kind, number)`` of a file name's identifier ("pep", "238" for pep-0238.rst), or None.
+
+    The number has no leading zeros, as questions write it.
+    """
+    match = _STEM_ID.match(PurePosixPath(source).stem)
+    return (match["kind"].casefold(), match["number"]) if match else None
+
+
 def identifier(source: str) -> re.Pattern[str] | None:
     """How a question would name ``source`` by its identifier, or None if its name has none."""
-    match = _STEM_ID.match(PurePosixPath(source).stem)
-    if not match:
+    found = stem_id(source)
+    if found is None:
         return None
-    kind, number = re.escape(match.group("kind")), match.group("number")
+    kind, number = re.escape(found[0]), found[1]
     return re.compile(rf"\b{kind}[-_ ]?0*{number}\b", re.IGNORECASE)
 
 
 def identified_sources(question: str, sources: Iterable[str]) -> list[str]:
     """The ``sources`` whose identifier ``question`` mentions ("PEP 618" for pep-0618.rst)."""
-    mentioned = {
-        (kind.casefold(), number.lstrip("0")) for kind, number in _MENTION.findall(question)
-    }
+    mentions = _MENTION.findall(question)
+    mentioned = {(kind.casefold(), number.lstrip("0")) for kind, number in mentions}
     if not mentioned:
         return []
-    out = []
-    for source in sources:
-        match = _STEM_ID.match(PurePosixPath(source).stem)
-        if match and (match["kind"].casefold(), match["number"].lstrip("0")) in mentioned:
-            out.append(source)
-    return out
+    return [source for source in sources if stem_id(source) in mentioned]
 
 
 def names(question: str, source: str, title: str) -> bool:
@@ -102,7 +105,7 @@ def lead_chunks(
             continue
         if names(question, source, str(doc.metadata.get("title") or "")):
             sources.append(source)
-    leads = [files[s].chunks[0] for s in sources[:MAX_NAMED_LEADS] if files[s].chunks]
+    leads = [files[s].chunks[0] for s in sources[:MAX_NAMED] if files[s].chunks]
     return [chunk for chunk in leads if chunk.id not in have]
 
 
