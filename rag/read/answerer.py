@@ -30,7 +30,7 @@ from rag.cite.markers import CLEAN_MARKER
 from rag.protocols import Answerer
 from rag.read.confidence import confidence_label
 from rag.read.evidence import Evidence, select, sentence_of
-from rag.read.headers import fields_as_row, own_names, passage_ranks
+from rag.read.headers import fields_as_row, own_names, passage_ranks, read_questions
 from rag.read.model import ReaderModel
 from rag.read.shape import ShapeModel, split_two_part
 from rag.read.tables import cell_span, focus_rows
@@ -250,7 +250,7 @@ class ExtractiveAnswerer(Answerer):
                 for t, x in zip(titles, texts, strict=True)
             ]
         read = [p + fields_as_row(t) for p, t in zip(prefixes, texts, strict=True)]
-        candidates = self.model.windows(query, read)
+        candidates = self.model.windows(read_questions(query, passages), read)
         if not candidates:
             return None
         chosen = self.choose(query, read, candidates, ranks=passage_ranks(passages))

@@ -28,6 +28,8 @@ MAX_WORDS = 45
 MIN_SIMILARITY = 0.35
 #: ... and at most this much less similar than the first one.
 SLACK = 0.12
+#: Words a heading has at most ("The abc Module: an ABC Support Framework").
+_HEADING_WORDS = 12
 #: Sentences of a passage looked at when the reader's span is in a header line, not prose.
 _MAX_LEAD_CANDIDATES = 40
 
@@ -57,17 +59,35 @@ def sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
     """Offsets in ``text`` of the sentence(s) that hold ``text[start:end]``.
 
     A block of header fields ("PEP: 8", "Title: ...", "Author: ...") reads as one sentence to
-    a splitter; there the unit is the field's line.
+    a splitter; there the unit is the field's line. A heading the span crosses into
+    ("Abstract", then the paragraph) is not quoted with the sentence: the answer read
+    "Abstract This document proposes ...".
     """
     spans = [s for s in sentence_spans(text) if s[1] > start and s[0] < end]
     if not spans:
         return start, end
+    while len(spans) > 1 and is_heading(text, *spans[0]):
+        spans.pop(0)
+    while len(spans) > 1 and is_heading(text, *spans[-1]):
+        spans.pop()
     first, last = spans[0][0], spans[-1][1]
     if is_field_block(text[first:last]):
         line_start = max(first, text.rfind("\n", first, start) + 1)
         line_end = text.find("\n", max(start, end - 1), last)
         return line_start, last if line_end < 0 else line_end
     return first, last
+
+
+def is_heading(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is a heading: a short line of its own, no sentence's end."""
+    line = text[start:end]
+    return (
+        len(line.split()) <= _HEADING_WORDS
+        and "\n" not in line
+        and not line.rstrip().endswith((".", "!", "?", ":", ";", ","))
+        and (text.startswith("\n\n", end) or end == len(text))
+        and (start == 0 or text[max(0, start - 2) : start] == "\n\n")
+    )
 
 
 def is_field_block(text: str) -> bool:

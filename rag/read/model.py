@@ -242,7 +242,7 @@ class ReaderModel:
         return run
 
     # -- reading ---------------------------------------------------------------------------
-    def windows(self, question: str, passages: Sequence[str]) -> list[Window]:
+    def windows(self, question: str | Sequence[str], passages: Sequence[str]) -> list[Window]:
         return windows(self.tokenizer, question, passages)
 
     def read(

@@ -59,18 +59,21 @@ def configure(tokenizer: Any, max_len: int, stride: int) -> Any:
     return tokenizer
 
 
-def windows(tokenizer: Any, question: str, passages: Sequence[str]) -> list[Window]:
+def windows(tokenizer: Any, question: str | Sequence[str], passages: Sequence[str]) -> list[Window]:
     """All windows of every passage for one question, with a tokenizer from :func:`configure`.
 
-    The question is cut to :data:`MAX_QUESTION_TOKENS` first so that every window keeps
-    room for the passage.
+    ``question`` may be one string per passage: the answerer words a question about a named
+    document differently for that document's own passages (:func:`rag.read.headers.
+    read_questions`). Each question is cut to :data:`MAX_QUESTION_TOKENS` first so that every
+    window keeps room for the passage.
     """
-    q = question
-    q_ids = tokenizer.encode(question, add_special_tokens=False)
-    if len(q_ids.ids) > MAX_QUESTION_TOKENS:
-        q = question[: q_ids.offsets[MAX_QUESTION_TOKENS - 1][1]]
+    asked = [question] * len(passages) if isinstance(question, str) else list(question)
+    if len(asked) != len(passages):
+        raise ValueError(f"{len(asked)} questions for {len(passages)} passages")
+    cut = {q: _cut(tokenizer, q) for q in set(asked)}
     out: list[Window] = []
-    encodings = tokenizer.encode_batch([(q, p) for p in passages]) if passages else []
+    pairs = [(cut[q], p) for q, p in zip(asked, passages, strict=True)]
+    encodings = tokenizer.encode_batch(pairs) if passages else []
     for i, enc in enumerate(encodings):
         for part in [enc, *enc.overflowing]:
             seq = part.sequence_ids
@@ -87,6 +90,13 @@ def windows(tokenizer: Any, question: str, passages: Sequence[str]) -> list[Wind
                 )
             )
     return out
+
+
+def _cut(tokenizer: Any, question: str) -> str:
+    ids = tokenizer.encode(question, add_special_tokens=False)
+    if len(ids.ids) > MAX_QUESTION_TOKENS:
+        return question[: ids.offsets[MAX_QUESTION_TOKENS - 1][1]]
+    return question
 
 
 def batch(windows_: Sequence[Window]) -> dict[str, np.ndarray]:

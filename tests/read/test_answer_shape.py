@@ -157,6 +157,22 @@ def test_a_header_line_is_its_own_unit_and_prose_leads():
     assert not is_prose(text[start:end]) and is_prose("This PEP describes an addition here.")
 
 
+def test_a_heading_the_span_crosses_is_not_quoted():
+    from rag.read.evidence import sentence_of
+
+    text = "Motivation\n\nAbstract\n\nThis PEP proposes two things. Both are new.\n\nSpecification"
+    # the reader's span runs from the heading into the sentence, or from it into the next
+    start, end = sentence_of(text, text.index("Abstract"), text.index("proposes"))
+    assert text[start:end] == "This PEP proposes two things."
+    start, end = sentence_of(text, text.index("Both"), len(text))
+    assert text[start:end] == "Both are new."
+    start, end = sentence_of(text, text.index("Abstract"), text.index("Abstract") + 3)
+    assert text[start:end] == "Abstract"  # a span inside the heading alone keeps it
+    # a short sentence of its own that ends in a full stop is prose, not a heading
+    text = "Yes.\n\nThe reason follows."
+    assert text[slice(*sentence_of(text, 0, len(text)))] == text
+
+
 def test_the_classifier_refuses_vectors_of_another_model():
     import numpy as np
 

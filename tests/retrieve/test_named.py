@@ -105,3 +105,35 @@ def test_a_document_named_by_identifier_that_retrieval_missed_is_searched(peps, 
     assert passages[0].metadata["source"] == "pep-0654.rst"  # retrieval alone misses PEP 450
     added = [p for p in passages if p.metadata["source"] == "pep-0450.rst"]
     assert added and all(p.metadata[NAMED_LEAD] for p in added)
+
+
+def test_a_named_documents_own_passages_read_it_for_its_identifier():
+    from langchain_core.documents import Document
+
+    from rag.read.headers import read_questions
+
+    body = Document("Raymond Hettinger requested it.", metadata={"source": "pep-0450.rst"})
+    head = Document("PEP: 450\nTitle: Statistics", metadata={"source": "pep-0450.rst"})
+    other = Document("Trio has MultiError.", metadata={"source": "pep-0654.rst"})
+    question = "Who asked for PEP 450's module, according to PEP 450?"
+    assert read_questions(question, [body, head, other]) == [
+        "Who asked for its module, according to it?",
+        question,  # the header gives the number: the question is read as asked
+        question,  # another document's passage
+    ]
+    assert read_questions("PEP 450 adds what?", [body]) == ["It adds what?"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # read with "PEP 450", the header's author (Steven D'Aprano) was the answer
+        ("Who requested a quality statistics library, according to PEP 450?", "Raymond Hettinger"),
+        # read with "PEP 654", the header's "Standards Track"
+        ("Which library has a MultiError exception type, according to PEP 654?", "Trio"),
+    ],
+)
+def test_a_question_naming_its_document_is_answered_from_the_body(peps, question, expected):
+    answer = peps.ask(question)
+    assert not answer.abstained and expected in answer.text
+    assert answer.citations[0].source == f"pep-0{question.split('PEP ')[1][:3]}.rst"
