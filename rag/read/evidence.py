@@ -30,6 +30,10 @@ MIN_SIMILARITY = 0.35
 SLACK = 0.12
 #: Words a heading has at most ("The abc Module: an ABC Support Framework").
 _HEADING_WORDS = 12
+#: Words a heading on a line of its own has at most ("Proposed Design Changes").
+_HEADING_LINE_WORDS = 6
+#: Words a Title Case heading may leave in lower case.
+_SMALL_WORDS = frozenset("a an and as at by for from in into of on or the to with".split())  # noqa: SIM905
 #: Sentences of a passage looked at when the reader's span is in a header line, not prose.
 _MAX_LEAD_CANDIDATES = 40
 
@@ -71,6 +75,7 @@ def sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
     while len(spans) > 1 and is_heading(text, *spans[-1]):
         spans.pop()
     first, last = spans[0][0], spans[-1][1]
+    first = _past_heading_line(text, first, start)
     if is_field_block(text[first:last]):
         line_start = max(first, text.rfind("\n", first, start) + 1)
         line_end = text.find("\n", max(start, end - 1), last)
@@ -90,6 +95,32 @@ def is_heading(text: str, start: int, end: int) -> bool:
     )
 
 
+def _past_heading_line(text: str, first: int, start: int) -> int:
+    """``first``, or where the sentence begins after a heading line the splitter joined to it.
+
+    Text from PDFs keeps a heading on a line of its own with no blank line around it
+    ("Background", then "On October 29, 2018, ..." on the next line), and the sentence
+    splitter reads it as the sentence's first words. A short Title Case line with no end
+    punctuation, followed by a line that starts with a capital, is taken for a heading,
+    unless the reader's span (``start``) is in it.
+    """
+    newline = text.find("\n", first, start)
+    if newline < 0:
+        return first
+    words = text[first:newline].split()
+    rest = text[newline:].lstrip()
+    titled = all(w[0].isupper() or w[0].isdigit() or w.casefold() in _SMALL_WORDS for w in words)
+    if (
+        1 <= len(words) <= _HEADING_LINE_WORDS
+        and words[0][0].isupper()
+        and titled
+        and not words[-1].endswith((".", "!", "?", ":", ";", ","))
+        and rest[:1].isupper()
+    ):
+        return len(text) - len(rest)
+    return first
+
+
 def is_field_block(text: str) -> bool:
     """Whether ``text`` is lines of "Field: value" (three or more), not prose."""
     return text.count("\n") >= 2 and len(FIELD_LINE.findall(text)) >= 3
@@ -103,7 +134,7 @@ def next_sentence(text: str, end: int) -> tuple[int, int] | None:
     """
     for span in sentence_spans(text):
         if span[0] >= end and is_prose(text[span[0] : span[1]]):
-            return span
+            return _past_heading_line(text, span[0], span[1]), span[1]
     return None
 
 

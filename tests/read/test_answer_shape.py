@@ -173,6 +173,24 @@ def test_a_heading_the_span_crosses_is_not_quoted():
     assert text[slice(*sentence_of(text, 0, len(text)))] == text
 
 
+def test_a_pdf_heading_line_joined_to_its_sentence_is_not_quoted():
+    from rag.read.evidence import next_sentence, sentence_of
+
+    # a column of the Federal Register PDF: headings on lines of their own, no blank lines
+    text = (
+        "comment process.\nProposed Design Changes\nThe FAA proposes mandating the\n"
+        "following changes.\nBackground\nOn October 29, 2018, a Boeing Model\n737 crashed.\n"
+        "approved by the FAA, was published on\nApril 10, 2020."
+    )
+    at = text.index("mandating")
+    assert text[slice(*sentence_of(text, at, at + 5))].startswith("The FAA proposes")
+    assert text[slice(*next_sentence(text, text.index("changes.") + 8))].startswith("On October")
+    at = text.index("Design")  # the reader's span in the heading keeps it
+    assert text[slice(*sentence_of(text, at, at + 5))].startswith("Proposed Design Changes")
+    at = text.index("April")  # a wrapped line of prose is not a heading
+    assert text[slice(*sentence_of(text, at, at + 5))].startswith("approved by the FAA")
+
+
 def test_the_classifier_refuses_vectors_of_another_model():
     import numpy as np
 
