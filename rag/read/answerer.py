@@ -29,7 +29,7 @@ from langchain_core.documents import Document
 from rag.cite.markers import CLEAN_MARKER
 from rag.protocols import Answerer
 from rag.read.confidence import confidence_label
-from rag.read.evidence import Evidence, select, sentence_of
+from rag.read.evidence import Evidence, headings, select, sentence_of
 from rag.read.headers import fields_as_row, own_names, passage_ranks, read_questions
 from rag.read.model import ReaderModel
 from rag.read.shape import ShapeModel, split_two_part
@@ -254,7 +254,11 @@ class ExtractiveAnswerer(Answerer):
         if not candidates:
             return None
         chosen = self.choose(query, read, candidates, ranks=passage_ranks(passages))
-        blocked = own_names(query, passages) if spans_only and not titled else None
+        blocked = None
+        if spans_only and not titled:  # a span answer is neither the name asked about nor a heading
+            blocked = own_names(query, passages)
+            for i, text in enumerate(texts):
+                blocked[i] = blocked.get(i, []) + headings(text)
         spans = self.model.read(chosen, blocked=blocked)
         best = max(spans, key=lambda s: s.margin)
         doc = passages[best.passage]

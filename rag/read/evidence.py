@@ -95,6 +95,30 @@ def is_heading(text: str, start: int, end: int) -> bool:
     )
 
 
+def headings(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` has a heading that text follows: a place no span answer may start or end.
+
+    A heading names what follows; it does not answer a question about it. On the shipped
+    page "Whom did Pakistan train the Taliban to fight?" read the page's title, "Afghanistan -
+    Pakistan Relations", over "US-led international troops" in the sentence under it. A
+    line holding ": " (a header field, a table row) is a record, not a heading.
+    """
+    out = []
+    cursor = 0
+    for line in text.split("\n"):
+        end = cursor + len(line)
+        if (
+            line.strip()
+            and ": " not in line
+            and text.startswith("\n\n", end)
+            and end + 2 < len(text)
+            and is_heading(text, cursor, end)
+        ):
+            out.append((cursor, end))
+        cursor = end + 1
+    return out
+
+
 def _past_heading_line(text: str, first: int, start: int) -> int:
     """``first``, or where the sentence begins after a heading line the splitter joined to it.
 

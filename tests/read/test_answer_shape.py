@@ -191,6 +191,18 @@ def test_a_pdf_heading_line_joined_to_its_sentence_is_not_quoted():
     assert text[slice(*sentence_of(text, at, at + 5))].startswith("approved by the FAA")
 
 
+def test_headings_are_found_and_records_are_not():
+    from rag.read.evidence import headings
+
+    text = (
+        "Afghanistan - Pakistan Relations\n\nPakistan trained the Taliban.\n\n"
+        "Motivation\n\nCountry: Chad; Capital: N'Djamena\n\nYes.\n\nA closing line"
+    )
+    found = [text[a:b] for a, b in headings(text)]
+    # a row (": ") and a sentence are not headings; neither is a last line with nothing after
+    assert found == ["Afghanistan - Pakistan Relations", "Motivation"]
+
+
 def test_the_classifier_refuses_vectors_of_another_model():
     import numpy as np
 

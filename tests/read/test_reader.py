@@ -55,6 +55,13 @@ def test_a_number_question_gets_the_number(small):
     assert "410 metres" in answer.text and answer.citations[0].source == "bridge.txt"
 
 
+def test_a_heading_is_not_a_span_answer(qa):
+    # the page's title heads the paragraph; read unblocked, it was the answer (margin 3.25)
+    answer = qa.ask("Whom did Pakistan train the Taliban to fight?")
+    assert answer.text == "US-led international troops [1]"
+    assert answer.citations[0].quote.startswith("Pakistan trained and equipped the Taliban")
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="issue 19: reader v3 reads the country, 'Pakistan', at margin 1.89 for 'which city' "
