@@ -236,10 +236,11 @@ class ExtractiveAnswerer(Answerer):
 
         ``titled`` puts each passage's document title in front of it, so that a question
         asking which document can land on the document's name. ``spans_only``: the span is
-        the answer, so it may not be the name of a document the question names (an answer of
-        sentences, a two-part question's part included, uses the span only to find its
-        passage, and there the name is a fair pointer: on the descriptive questions, blocking
-        it too refused 11 more of 83).
+        the answer, so it may not be the name of a document the question names, nor a
+        heading (an answer of sentences, a two-part question's part included, uses the span
+        only to find its passage, and there the name is a fair pointer: on the descriptive
+        questions, blocking it too refused 11 more of 83). A named document's own passages
+        are read with "it" for its identifier (:func:`rag.read.headers.read_questions`).
         """
         texts = [d.page_content for d in passages]
         prefixes = [""] * len(texts)
@@ -255,7 +256,7 @@ class ExtractiveAnswerer(Answerer):
             return None
         chosen = self.choose(query, read, candidates, ranks=passage_ranks(passages))
         blocked = None
-        if spans_only and not titled:  # a span answer is neither the name asked about nor a heading
+        if spans_only and not titled:
             blocked = own_names(query, passages)
             for i, text in enumerate(texts):
                 blocked[i] = blocked.get(i, []) + headings(text)
