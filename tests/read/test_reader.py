@@ -121,6 +121,20 @@ def test_which_document_answers_with_the_title(small):
     assert "Samuel Ortiz" in answer.citations[0].quote
 
 
+def test_each_passage_can_be_read_with_its_own_question(model):
+    passages = ["The bridge opened in 1932.", "The lighthouse was built in 1874."]
+    asked = ["When did it open?", "When was it built?"]
+    found = model.windows(asked, passages)
+    assert [model.tokenizer.decode(w.ids[: w.context[0]]) for w in found] == [
+        "when did it open?",
+        "when was it built?",
+    ]
+    one = model.windows("When?", passages)  # one question for all is that question repeated
+    assert [w.ids for w in one] == [w.ids for w in model.windows(["When?"] * 2, passages)]
+    with pytest.raises(ValueError, match="2 questions for 1 passages"):
+        model.windows(asked, passages[:1])
+
+
 def test_shipped_weights_match_the_model_card():
     card = (SHIPPED / "MODEL_CARD.md").read_text(encoding="utf-8")
     for name in ("model.onnx", "tokenizer.json"):
