@@ -10,6 +10,7 @@ answer grows by evidence and not by whatever sits next to it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ _HEADING_WORDS = 12
 _HEADING_LINE_WORDS = 6
 #: Words a Title Case heading may leave in lower case.
 _SMALL_WORDS = frozenset("a an and as at by for from in into of on or the to with".split())  # noqa: SIM905
+# a list item's marker: a bullet, or a number with "." or ")", then a space
+_MARKER = re.compile(r"(?:[-*\u2022+]|\d{1,3}[.)])[ \t]+(?=\S)")
 #: Sentences of a passage looked at when the reader's span is in a header line, not prose.
 _MAX_LEAD_CANDIDATES = 40
 
@@ -75,7 +78,7 @@ def sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
     while len(spans) > 1 and is_heading(text, *spans[-1]):
         spans.pop()
     first, last = spans[0][0], spans[-1][1]
-    first = _past_heading_line(text, first, start)
+    first = _past_marker(text, _past_heading_line(text, first, start), start)
     if is_field_block(text[first:last]):
         line_start = max(first, text.rfind("\n", first, start) + 1)
         line_end = text.find("\n", max(start, end - 1), last)
@@ -145,6 +148,16 @@ def _past_heading_line(text: str, first: int, start: int) -> int:
     return first
 
 
+def _past_marker(text: str, first: int, start: int) -> int:
+    """``first``, or past the list marker ("- ", "* ", "1. ", "2) ") a quoted item begins with.
+
+    The marker is layout, not words of the quote ("1. The semantics of a generator
+    expression are ..."); the quote stays an exact slice, one that starts after it.
+    """
+    found = _MARKER.match(text, first)
+    return found.end() if found and found.end() <= start else first
+
+
 def is_field_block(text: str) -> bool:
     """Whether ``text`` is lines of "Field: value" (three or more), not prose."""
     return text.count("\n") >= 2 and len(FIELD_LINE.findall(text)) >= 3
@@ -158,7 +171,7 @@ def next_sentence(text: str, end: int) -> tuple[int, int] | None:
     """
     for span in sentence_spans(text):
         if span[0] >= end and is_prose(text[span[0] : span[1]]):
-            return _past_heading_line(text, span[0], span[1]), span[1]
+            return _past_marker(text, _past_heading_line(text, *span), span[1]), span[1]
     return None
 
 

@@ -191,6 +191,22 @@ def test_a_pdf_heading_line_joined_to_its_sentence_is_not_quoted():
     assert text[slice(*sentence_of(text, at, at + 5))].startswith("approved by the FAA")
 
 
+def test_a_list_items_marker_is_not_quoted():
+    from rag.read.evidence import sentence_of
+
+    text = "Semantics\n\n1. A generator expression is lazy. More.\n- Capture patterns bind names.\n"
+    text += "2.4 is the version."
+    for word, quote in [
+        ("generator", "A generator expression is lazy."),
+        ("Capture", "Capture patterns bind names."),
+        ("version", "2.4 is the version."),  # a number, not a marker
+    ]:
+        at = text.index(word)
+        assert text[slice(*sentence_of(text, at, at + 3))] == quote
+    at = text.index("1.")  # the reader's span on the marker keeps it
+    assert text[slice(*sentence_of(text, at, at + 1))].startswith("1. A generator")
+
+
 def test_headings_are_found_and_records_are_not():
     from rag.read.evidence import headings
 
