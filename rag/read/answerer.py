@@ -240,7 +240,7 @@ class ExtractiveAnswerer(Answerer):
         heading (an answer of sentences, a two-part question's part included, uses the span
         only to find its passage, and there the name is a fair pointer: on the descriptive
         questions, blocking it too refused 11 more of 83). A named document's own passages
-        are read with "it" for its identifier (:func:`rag.read.headers.read_questions`).
+        are read with "this PEP" for its "PEP 8" (:func:`rag.read.headers.read_questions`).
         """
         texts = [d.page_content for d in passages]
         prefixes = [""] * len(texts)

@@ -5,7 +5,7 @@ of a document the question names (:mod:`rag.retrieve.named`); here that header i
 the reader the way it learned records, as one table row (:func:`fields_as_row`), its added
 lead is ranked with its document (:func:`passage_ranks`), and the lines that merely repeat
 the document's name are kept from being the answer (:func:`own_names`). The document's own
-passages read the question with "it" for its identifier (:func:`read_questions`).
+passages read the question with "this PEP" for its "PEP 8" (:func:`read_questions`).
 """
 
 from __future__ import annotations
@@ -108,20 +108,24 @@ def own_names(query: str, passages: Sequence[Document]) -> dict[int, list[tuple[
 
 
 def read_questions(query: str, passages: Sequence[Document]) -> list[str]:
-    """The question each passage is read with: "it" for the identifier of the passage's document.
+    """The question each passage is read with: "this PEP" for its own document's "PEP 8".
 
     The reader learned from related-but-silent questions (a year, number or name swapped)
     that a number the passage lacks means "not here", and a document's passages seldom
-    repeat its identifier. Read against "Use 4 spaces per indentation level.", "How many
-    spaces per indentation level does PEP 8 recommend?" scored margin 0.59 (below the
-    reader's threshold on the PEP questions of ``bench.answer_shape``), "... does it
-    recommend?" 9.43. Where the passage comes from, the document named is already given.
+    repeat its identifier: they say "this PEP", "this RFC". Read against "Use 4 spaces per
+    indentation level.", "How many spaces per indentation level does PEP 8 recommend?"
+    scored margin 0.59 (below the reader's threshold on the PEP questions of
+    ``bench.answer_shape``), "... does this PEP recommend?" 7.49. Where the passage comes
+    from, the document named is already given. The header is read the same way: read with
+    "PEP 450", its "PEP: 450" line made its author the answer to "Who requested a quality
+    statistics library, according to PEP 450?" (README "Answer shape" has the variants
+    measured).
     """
     out = []
     for doc in passages:
         source = str(doc.metadata.get("source", ""))
-        pattern, found = identifier(source), stem_id(source)
-        if pattern is None or found is None or re.search(rf"\b0*{found[1]}\b", doc.page_content):
+        pattern = identifier(source)
+        if pattern is None:
             out.append(query)
             continue
         named = re.compile(pattern.pattern + r"(?:['\u2019]s\b)?", re.IGNORECASE)
@@ -130,5 +134,8 @@ def read_questions(query: str, passages: Sequence[Document]) -> list[str]:
 
 
 def _pronoun(match: re.Match[str]) -> str:
-    word = "its" if match.group(0).endswith(("'s", "’s")) else "it"
-    return word.capitalize() if match.start() == 0 else word
+    """What "PEP 8" / "PEP 8's" becomes: "this PEP" / "this PEP's", the kind as written."""
+    kind = re.match(r"[A-Za-z]+", match.group(0))
+    words = f"this {kind.group(0) if kind else 'document'}"
+    words += "'s" if match.group(0).endswith(("'s", "\u2019s")) else ""
+    return words[0].upper() + words[1:] if match.start() == 0 else words

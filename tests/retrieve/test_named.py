@@ -107,7 +107,7 @@ def test_a_document_named_by_identifier_that_retrieval_missed_is_searched(peps, 
     assert added and all(p.metadata[NAMED_LEAD] for p in added)
 
 
-def test_a_named_documents_own_passages_read_it_for_its_identifier():
+def test_a_named_documents_own_passages_read_this_pep_for_its_identifier():
     from langchain_core.documents import Document
 
     from rag.read.headers import read_questions
@@ -116,12 +116,9 @@ def test_a_named_documents_own_passages_read_it_for_its_identifier():
     head = Document("PEP: 450\nTitle: Statistics", metadata={"source": "pep-0450.rst"})
     other = Document("Trio has MultiError.", metadata={"source": "pep-0654.rst"})
     question = "Who asked for PEP 450's module, according to PEP 450?"
-    assert read_questions(question, [body, head, other]) == [
-        "Who asked for its module, according to it?",
-        question,  # the header gives the number: the question is read as asked
-        question,  # another document's passage
-    ]
-    assert read_questions("PEP 450 adds what?", [body]) == ["It adds what?"]
+    own = "Who asked for this PEP's module, according to this PEP?"
+    assert read_questions(question, [body, head, other]) == [own, own, question]
+    assert read_questions("pep-0450 adds what?", [body]) == ["This pep adds what?"]
 
 
 @pytest.mark.parametrize(
