@@ -225,13 +225,24 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Document]:
         """Passages of the documents ``query`` names that ``docs`` lack (rag.retrieve.named)."""
         files = snapshot.manifest.files
-        have = {d.metadata["source"] for d in docs}
         allowed = files.keys() if sources is None else [s for s in sources if s in files]
+        named = identified_sources(query, allowed)[:MAX_NAMED]
+        # a document's lead alone (a PEP's header) does not say what the question asks:
+        # "Explain what function annotations in PEP 3107 are." retrieved PEP 3107's header
+        # and PEP 484's passages that cite it, so PEP 3107's body is searched too
+        lead = {s: files[s].chunks[0].id for s in named if files[s].chunks}
+        body = {
+            d.metadata["source"]
+            for d in docs
+            if d.metadata["chunk_id"] != lead.get(d.metadata["source"])
+        }
+        ids = {d.metadata["chunk_id"] for d in docs}
         added: list[Document] = []
-        for source in identified_sources(query, allowed)[:MAX_NAMED]:
-            if source not in have:
-                found = self.search(snapshot, query, self.k, sources=[source])
-                added += [self._document(snapshot, snapshot.by_id[f.key], f) for f in found]
+        for source in named:
+            if source not in body:
+                found = self.search(snapshot, query, self.k + 1, sources=[source])  # + its lead
+                fresh = [f for f in found if f.key not in ids][: self.k]
+                added += [self._document(snapshot, snapshot.by_id[f.key], f) for f in fresh]
         for chunk in lead_chunks(query, docs + added, files):
             added.append(self._document(snapshot, chunk, Fused(chunk.id, 0.0)))
         for doc in added:

@@ -107,6 +107,18 @@ def test_a_document_named_by_identifier_that_retrieval_missed_is_searched(peps, 
     assert added and all(p.metadata[NAMED_LEAD] for p in added)
 
 
+def test_a_named_document_retrieved_by_its_lead_alone_gets_its_body(peps, embedder):
+    question = "What is the status of PEP 654?"
+    with QA(peps.settings.model_copy(update={"top_k": 1}), embedder=embedder) as narrow:
+        passages = narrow.retrieve(question)
+    # retrieval ranks the header first; the lead alone does not count as having the document
+    assert [(p.metadata["start"], p.metadata.get(NAMED_LEAD)) for p in passages] == [
+        (0, None),
+        (passages[1].metadata["start"], True),
+    ]
+    assert passages[1].metadata["source"] == "pep-0654.rst" and passages[1].metadata["start"] > 0
+
+
 def test_a_named_documents_own_passages_read_this_pep_for_its_identifier():
     from langchain_core.documents import Document
 
