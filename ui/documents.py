@@ -13,7 +13,13 @@ import gradio as gr
 from gradio.events import Dependency
 
 from rag import QA, RagError
-from rag.ingest.uploads import UPLOAD_SUFFIXES, UploadError, add_uploads, remove_document
+from rag.ingest.uploads import (
+    UPLOAD_SUFFIXES,
+    UploadError,
+    add_uploads,
+    remove_document,
+    when_free,
+)
 from ui.backend import Backend
 from ui.events import ONE_INGEST, PRIVATE, Updates, unchanged
 from ui.listings import DOCUMENT_COLUMNS, document_rows, ingest_report, table
@@ -174,7 +180,7 @@ def _ingest(qa: QA, progress: Any, rejected: list[tuple[str, str]], new: Sequenc
     def report(stage: str, done: int, total: int) -> None:
         progress((done, max(total, 1)), desc=stage.capitalize())
 
-    summary = qa.ingest(progress=report)
+    summary = when_free(lambda: qa.ingest(progress=report))  # a running ingest ends first
     for skipped in summary.skipped:  # a new upload that cannot be read is not kept
         if skipped.path in new:
             remove_document(qa.settings.corpus_dir, skipped.path)

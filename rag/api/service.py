@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from rag.api.errors import ApiError
 from rag.catalog import Catalog
 from rag.history import HistoryStore, SafeHistory
-from rag.ingest.uploads import UploadError, add_uploads, remove_document, safe_filename
+from rag.ingest.uploads import UploadError, add_uploads, remove_document, safe_filename, when_free
 from rag.qa import QA
 from rag.questions import validate_question
 from rag.results import Answer, DocumentInfo, IngestSummary, Passage
@@ -191,7 +191,7 @@ class Service:
         """
         qa = self.qa(collection)
         with self._ingesting:
-            summary = qa.ingest(rebuild=rebuild)
+            summary = when_free(lambda: qa.ingest(rebuild=rebuild))  # a running one ends first
         for skipped in summary.skipped:
             if skipped.path in new:
                 remove_document(qa.settings.corpus_dir, skipped.path)

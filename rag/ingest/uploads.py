@@ -2,7 +2,8 @@
 
 A web upload carries a file name chosen by the client; it must never decide where a file is
 written. Names are reduced to one plain component inside the corpus folder, and a deletion is
-refused unless the path stays inside the corpus folder.
+refused unless the path stays inside the corpus folder. The ingest that follows waits for one
+already running (:func:`when_free`).
 """
 
 from __future__ import annotations
@@ -11,18 +12,24 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TypeVar
 
 from rag.convert.discovery import KINDS
-from rag.errors import RagError
+from rag.errors import IndexBusyError, RagError
+
+T = TypeVar("T")
 
 #: What the upload form accepts: every format the loaders read.
 UPLOAD_SUFFIXES = tuple(KINDS)
 _UNSAFE = re.compile(r"[^\w.\- ()+,]+")
 _MAX_NAME = 120
+#: Seconds a user's ingest (after an upload or a deletion) waits for a running one to end.
+WAIT_FOR_INGEST = 60.0
 
 
 class UploadError(RagError):
@@ -122,3 +129,24 @@ def remove_document(corpus_dir: Path, source: str) -> None:
         pass  # already gone: the ingest that follows removes it from the index
     except OSError as exc:
         raise UploadError(f"cannot delete {source}: {exc.strerror or exc}") from exc
+
+
+def when_free(run: Callable[[], T], wait: float = WAIT_FOR_INGEST) -> T:
+    """``run()`` (an ingest), retried while another ingest holds the index, for ``wait`` s.
+
+    An ingest fails fast when the index is busy, which is right for ``rag ingest`` (its user
+    can run it again) but not for a user who has just uploaded files: a new collection's
+    first catch-up ingest, or the watcher's, can hold the index at that moment, and the
+    upload would be reported busy with its files left unindexed.
+
+    Raises:
+        IndexBusyError: the index was still busy after ``wait`` seconds.
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return run()
+        except IndexBusyError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
