@@ -135,8 +135,10 @@ def best_span(
         )
         s, e = np.where(cut, -np.inf, s), np.where(cut, -np.inf, e)
     k = min(top, len(s))
-    starts = np.argpartition(-s, k - 1)[:k]
-    ends = np.argpartition(-e, k - 1)[:k]
+    # a stable sort, not np.argpartition: on an AVX2 CPU (emulated) numpy 2.4's argpartition
+    # left the highest end logit out of its top 20, and the answer lost its last word
+    starts = np.argsort(-s, kind="stable")[:k]
+    ends = np.argsort(-e, kind="stable")[:k]
     # every (start, end) pair of the top-k lists, scored at once; invalid pairs masked out
     pair = s[starts][:, None] + e[ends][None, :]
     length = ends[None, :] - starts[:, None]
