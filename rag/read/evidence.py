@@ -29,6 +29,8 @@ MAX_WORDS = 45
 MIN_SIMILARITY = 0.35
 #: ... and at most this much less similar than the first one.
 SLACK = 0.12
+# what ends a sentence or a clause, and so no heading
+_SENTENCE_END = (".", "!", "?", ":", ";", ",")
 #: Words a heading has at most ("The abc Module: an ABC Support Framework").
 _HEADING_WORDS = 12
 #: Words a heading on a line of its own has at most ("Proposed Design Changes").
@@ -92,7 +94,7 @@ def is_heading(text: str, start: int, end: int) -> bool:
     return (
         len(line.split()) <= _HEADING_WORDS
         and "\n" not in line
-        and not line.rstrip().endswith((".", "!", "?", ":", ";", ","))
+        and not line.rstrip().endswith(_SENTENCE_END)
         and (text.startswith("\n\n", end) or end == len(text))
         and (start == 0 or text[max(0, start - 2) : start] == "\n\n")
     )
@@ -110,13 +112,8 @@ def headings(text: str) -> list[tuple[int, int]]:
     cursor = 0
     for line in text.split("\n"):
         end = cursor + len(line)
-        if (
-            line.strip()
-            and ": " not in line
-            and text.startswith("\n\n", end)
-            and end + 2 < len(text)
-            and is_heading(text, cursor, end)
-        ):
+        followed = end + 2 < len(text)  # text comes after the heading's blank line
+        if line.strip() and ": " not in line and followed and is_heading(text, cursor, end):
             out.append((cursor, end))
         cursor = end + 1
     return out
@@ -141,7 +138,7 @@ def _past_heading_line(text: str, first: int, start: int) -> int:
         1 <= len(words) <= _HEADING_LINE_WORDS
         and words[0][0].isupper()
         and titled
-        and not words[-1].endswith((".", "!", "?", ":", ";", ","))
+        and not words[-1].endswith(_SENTENCE_END)
         and rest[:1].isupper()
     ):
         return len(text) - len(rest)

@@ -121,21 +121,15 @@ def read_questions(query: str, passages: Sequence[Document]) -> list[str]:
     statistics library, according to PEP 450?" (README "Answer shape" has the variants
     measured).
     """
-    out = []
-    for doc in passages:
-        source = str(doc.metadata.get("source", ""))
-        pattern = identifier(source)
-        if pattern is None:
-            out.append(query)
-            continue
-        named = re.compile(pattern.pattern + r"(?:['\u2019]s\b)?", re.IGNORECASE)
-        out.append(named.sub(_pronoun, query))
-    return out
+    sources = {str(d.metadata.get("source", "")) for d in passages}
+    own = {source: identifier(source) for source in sources}
+    reworded = {source: p.sub(_pronoun, query) if p else query for source, p in own.items()}
+    return [reworded[str(d.metadata.get("source", ""))] for d in passages]
 
 
 def _pronoun(match: re.Match[str]) -> str:
     """What "PEP 8" / "PEP 8's" becomes: "this PEP" / "this PEP's", the kind as written."""
-    kind = re.match(r"[A-Za-z]+", match.group(0))
-    words = f"this {kind.group(0) if kind else 'document'}"
-    words += "'s" if match.group(0).endswith(("'s", "\u2019s")) else ""
+    name = match.group(0)
+    words = "this " + re.split(r"[-_ \d]", name, maxsplit=1)[0]  # its kind, as written
+    words += "'s" if name.endswith(("'s", "\u2019s")) else ""
     return words[0].upper() + words[1:] if match.start() == 0 else words

@@ -52,12 +52,15 @@ def stem_id(source: str) -> tuple[str, str] | None:
 
 
 def identifier(source: str) -> re.Pattern[str] | None:
-    """How a question would name ``source`` by its identifier, or None if its name has none."""
+    """How a question names ``source`` by its identifier, or None if its name has none.
+
+    "PEP 8", "pep-0008" and "PEP 8's" all name pep-0008.rst.
+    """
     found = stem_id(source)
     if found is None:
         return None
     kind, number = re.escape(found[0]), found[1]
-    return re.compile(rf"\b{kind}[-_ ]?0*{number}\b", re.IGNORECASE)
+    return re.compile(rf"\b{kind}[-_ ]?0*{number}\b(?:['\u2019]s\b)?", re.IGNORECASE)
 
 
 def identified_sources(question: str, sources: Iterable[str]) -> list[str]:
