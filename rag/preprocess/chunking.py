@@ -127,7 +127,7 @@ def _units(
     spans: list[tuple[int, int, int, bool]] = []
     for p, match in enumerate(_PARAGRAPH.finditer(text)):
         block, offset = match.group(), match.start()
-        if _is_heading(block, markup=markup_headings):
+        if is_heading(block, markup=markup_headings):
             spans.append((offset, match.end(), p, True))  # the match is already trimmed
             continue
         spans.extend((offset + s, offset + e, p, False) for s, e in fast_sentence_spans(block))
@@ -165,7 +165,7 @@ def _heading_text(block: str) -> str:
     return " ".join(lines).lstrip("#").strip()
 
 
-def _is_heading(block: str, *, markup: bool = True) -> bool:
+def is_heading(block: str, *, markup: bool = True) -> bool:
     """A paragraph that is a title: markdown ``#``, an RST underlined title, or a short line."""
     lines = block.split("\n")
     if markup and _MD_HEADING.match(lines[0]) and len(lines) == 1:

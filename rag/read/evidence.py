@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from langchain_core.documents import Document
 
+from rag.preprocess import is_heading as is_title
 from rag.read.headers import FIELD_LINE
 from rag.read.windows import Span
 from rag.text.sentences import sentence_spans
@@ -31,8 +32,6 @@ MIN_SIMILARITY = 0.35
 SLACK = 0.12
 # what ends a sentence or a clause, and so no heading
 _SENTENCE_END = (".", "!", "?", ":", ";", ",")
-#: Words a heading has at most ("The abc Module: an ABC Support Framework").
-_HEADING_WORDS = 12
 #: Words a heading on a line of its own has at most ("Proposed Design Changes").
 _HEADING_LINE_WORDS = 6
 #: Words a Title Case heading may leave in lower case.
@@ -89,12 +88,13 @@ def sentence_of(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def is_heading(text: str, start: int, end: int) -> bool:
-    """Whether ``text[start:end]`` is a heading: a short line of its own, no sentence's end."""
-    line = text[start:end]
+    """Whether ``text[start:end]`` is a heading: a paragraph of its own that is a title.
+
+    A title as the chunker tells it (:func:`rag.preprocess.is_heading`), set off by blank
+    lines (or the text's ends).
+    """
     return (
-        len(line.split()) <= _HEADING_WORDS
-        and "\n" not in line
-        and not line.rstrip().endswith(_SENTENCE_END)
+        is_title(text[start:end])
         and (text.startswith("\n\n", end) or end == len(text))
         and (start == 0 or text[max(0, start - 2) : start] == "\n\n")
     )
