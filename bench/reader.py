@@ -110,6 +110,7 @@ def span_answerer(answerer: Any) -> Any:
         windows=answerer.windows,
         shape=answerer.shape,
         embed=answerer.embed,
+        stop_margin=answerer.stop_margin,
     )
 
 

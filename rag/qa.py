@@ -159,6 +159,7 @@ class QA:
             windows=self.settings.reader_windows,
             shape=self.shape_model,
             embed=self.embedder.encode,
+            stop_margin=self.reader_model.stop_margin_given(self.settings.reader_stop_margin),
         )
 
     @cached_property

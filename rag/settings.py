@@ -181,6 +181,12 @@ class Settings(BaseSettings):
     reader_windows: int = Field(
         6, ge=1, le=64, description="Windows of the retrieved passages the reader reads."
     )
+    reader_stop_margin: float | None = Field(
+        None,
+        description="The reader reads the most promising window first and stops there when "
+        "its answer's margin reaches this; unset: the margin calibrated with the reader "
+        "(reader.json `stop_margin`); `inf` reads every window at once.",
+    )
     max_question_chars: int = Field(2000, ge=10, le=100_000)
     llm: str = Field(
         "extractive",

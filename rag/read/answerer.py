@@ -112,6 +112,8 @@ class ExtractiveAnswerer(Answerer):
         shape: the answer-shape classifier (None: the old rule, sentences for why/how/explain).
         embed: embeds texts with the packaged model, for ``shape`` and for choosing evidence
             sentences (None: one sentence at most).
+        stop_margin: read the most promising window first, the others only when its span's
+            margin is below this (None: all at once; see :meth:`ReaderModel.read`).
     """
 
     name = "extractive"
@@ -125,6 +127,7 @@ class ExtractiveAnswerer(Answerer):
         windows: int = DEFAULT_WINDOWS,
         shape: ShapeModel | None = None,
         embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+        stop_margin: float | None = None,
     ) -> None:
         self.model = model
         self.doc_text = doc_text
@@ -133,6 +136,7 @@ class ExtractiveAnswerer(Answerer):
         self.windows = windows
         self.shape = shape
         self.embed = embed
+        self.stop_margin = stop_margin
 
     def wants_sentences(self, query: str) -> bool:
         """Whether ``query`` asks to explain, describe, compare or list (see rag.read.shape)."""
@@ -260,7 +264,7 @@ class ExtractiveAnswerer(Answerer):
             blocked = own_names(query, passages)
             for i, text in enumerate(texts):
                 blocked[i] = blocked.get(i, []) + headings(text)
-        spans = self.model.read(chosen, blocked=blocked)
+        spans = self.model.read(chosen, blocked=blocked, stop_margin=self.stop_margin)
         best = max(spans, key=lambda s: s.margin)
         doc = passages[best.passage]
         shift = len(prefixes[best.passage])
@@ -317,25 +321,21 @@ class ExtractiveAnswerer(Answerer):
         candidates: list[Window],
         ranks: Sequence[int] | None = None,
     ) -> list[Window]:
-        """The windows worth reading, at most ``self.windows`` of them.
+        """The windows worth reading, at most ``self.windows`` of them, the best first.
 
         A window is worth the share of the question's (IDF-weighted) terms it holds, less a
         step per retrieval rank of its passage (``ranks[i]`` for passage ``i``; default ``i``);
-        this ranking costs far less than reading.
+        this ranking costs far less than reading. Ties keep the passages' order.
         """
-        if len(candidates) <= self.windows:
-            return candidates
         coverage = self._coverage(query)
         rank = list(ranks) if ranks is not None else list(range(len(texts)))
 
-        def key(item: tuple[int, Window]) -> float:
-            _, w = item
+        def worth(w: Window) -> float:
             first, last = w.context
             text = texts[w.passage][w.offsets[first][0] : w.offsets[last][1]]
             return coverage(text) - _RANK_STEP * rank[w.passage]
 
-        ranked = sorted(enumerate(candidates), key=key, reverse=True)[: self.windows]
-        return [w for _, w in sorted(ranked, key=lambda item: item[0])]
+        return sorted(candidates, key=worth, reverse=True)[: self.windows]
 
     def _citation(self, n: int, found: Found, score: float | None = None) -> Citation:
         meta = found.doc.metadata

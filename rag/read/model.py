@@ -19,6 +19,7 @@ import hashlib
 import inspect
 import json
 import logging
+import math
 import threading
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -37,6 +38,9 @@ log = logging.getLogger(__name__)
 SHIPPED = Path(__file__).resolve().parents[1] / "models" / "reader"
 #: Windows for a model that does not say (a Hugging Face folder): the SQuAD 2.0 usual.
 DEFAULT_WINDOW = {"max_len": 256, "stride": 96}
+#: Windows read first when reading in stages (``stop_margin``): the most promising one. On the
+#: shipped page an answer costs about 25 ms plus 31 ms per window read.
+FIRST_WINDOWS = 1
 #: The packaged model's word-embedding matrix in its safetensors file.
 _WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
 
@@ -121,6 +125,15 @@ class ReaderModel:
     def threshold(self) -> float:
         """No-answer margin below which to abstain, as calibrated on the model's dev split."""
         return float(self.config.get("threshold", 0.0))
+
+    def stop_margin_given(self, setting: float | None) -> float | None:
+        """The margin at which :meth:`read` stops after the first window (None: it never does).
+
+        ``setting`` (``RAG_READER_STOP_MARGIN``) overrides the margin calibrated with the model
+        on its dev splits (``training.calibrate_stop``); an infinite one turns stopping off.
+        """
+        value = self.config.get("stop_margin") if setting is None else setting
+        return None if value is None or math.isinf(float(value)) else float(value)
 
     def threshold_for(self, stored: dict[str, Any]) -> float:
         """The abstention threshold, given what an index stored (``rag eval --calibrate``).
@@ -251,11 +264,23 @@ class ReaderModel:
         *,
         max_tokens: int = 30,
         blocked: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+        stop_margin: float | None = None,
     ) -> list[Span]:
-        """The best span of each window (same order), scored in one batch.
+        """The best span of each window read (same order), scored in one batch or two.
 
         ``blocked`` maps a passage index to character ranges no span may start or end in.
+        With a ``stop_margin``, ``chosen`` is taken to be ranked best first: the first
+        :data:`FIRST_WINDOWS` are read alone, and when a span of theirs clears the margin the
+        rest are not read. The answer costs about one window's compute instead of six, and on
+        the training sources' dev splits a later window seldom beats such a span (README
+        "The reader").
         """
+        if stop_margin is not None and len(chosen) > FIRST_WINDOWS:
+            spans = self.read(chosen[:FIRST_WINDOWS], max_tokens=max_tokens, blocked=blocked)
+            if max(s.margin for s in spans) >= stop_margin:
+                return spans
+            rest = self.read(chosen[FIRST_WINDOWS:], max_tokens=max_tokens, blocked=blocked)
+            return spans + rest
         if not chosen:
             return []
         start, end = self._run(batch(chosen))
