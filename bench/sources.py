@@ -2,6 +2,8 @@
 
     python -m bench.sources --workdir /tmp/sources --per-source 60
     python -m bench.sources --baseline-reader /tmp/reader-v2       # and another reader, same run
+    python -m bench.sources --only wtq --baseline-no-whole-tables   # table questions, with and
+                                                                   # without reading tables whole
 
 The reader's own dev metrics (``training.calibrate_reader``) read the gold passage. Here each
 source's dev articles (never trained on: :func:`training.qa_sources.load_source`) become a
@@ -94,12 +96,27 @@ def ask_all(qa: QA, questions: list[tuple[str, dict]], names: dict[str, str]) ->
     }
 
 
+class NoWholeTables(QA):
+    """``QA`` whose answerer never reads a table whole (rag.read.table_ops): the baseline."""
+
+    def answerer(self) -> Any:
+        answerer = super().answerer()
+        answerer.document = None
+        return answerer
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--workdir", type=Path, default=Path("/tmp/sources"))
     p.add_argument("--per-source", type=int, default=60)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--baseline-reader", help="another reader folder, compared in the same run")
+    p.add_argument(
+        "--baseline-no-whole-tables",
+        action="store_true",
+        help="compare with the same reader never reading a table whole, in the same run",
+    )
+    p.add_argument("--only", nargs="*", choices=SOURCES, help="these sources only")
     p.add_argument("--out", type=Path, default=Path("/tmp/sources/sources.json"))
     args = p.parse_args()
     from rag.embed.embedder import Embedder
@@ -107,7 +124,7 @@ def main() -> None:
     embedder = Embedder()
     results: dict[str, Any] = {}
     rows = []
-    for source in SOURCES:
+    for source in args.only or SOURCES:
         _, dev = load_source(source)
         work = args.workdir / source
         names = write_folder(source, dev, work / "corpus")
@@ -120,12 +137,16 @@ def main() -> None:
             baseline = with_baseline(qa, args.baseline_reader)
             if baseline is not None:
                 readers["baseline"] = baseline
+            if args.baseline_no_whole_tables:
+                readers["rows only"] = NoWholeTables(settings, embedder=embedder)
             for label, session in readers.items():
                 scores = {"documents": docs, **ask_all(session, questions, names)}
                 results.setdefault(source, {})[label] = scores
                 rows.append([source, label, *(str(v) for v in scores.values())])
             if baseline is not None:
                 baseline.close()
+            if "rows only" in readers:
+                readers["rows only"].close()
     heads = ["source", "reader", "documents", "questions", "EM", "F1", "contains"]
     table("Dev splits as folders, through rag.QA", [*heads, "right doc", "refused"], rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -160,6 +160,7 @@ class QA:
             shape=self.shape_model,
             embed=self.embedder.encode,
             stop_margin=self.reader_model.stop_margin_given(self.settings.reader_stop_margin),
+            document=self.retriever.document,
         )
 
     @cached_property

@@ -26,13 +26,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 from langchain_core.documents import Document
 
-from rag.cite.markers import CLEAN_MARKER
 from rag.protocols import Answerer
 from rag.read.confidence import confidence_label
 from rag.read.evidence import Evidence, headings, select, sentence_of
 from rag.read.headers import fields_as_row, own_names, passage_ranks, read_questions
 from rag.read.model import ReaderModel
-from rag.read.shape import ShapeModel, split_two_part
+from rag.read.shape import ShapeModel, joined, split_two_part
+from rag.read.table_ops import whole_table_cell
 from rag.read.tables import cell_span, focus_rows
 from rag.read.windows import Span, Window
 from rag.results import ABSTAIN_TEXT, Answer, Citation
@@ -114,6 +114,8 @@ class ExtractiveAnswerer(Answerer):
             sentences (None: one sentence at most).
         stop_margin: read the most promising window first, the others only when its span's
             margin is below this (None: all at once; see :meth:`ReaderModel.read`).
+        document: a source's passages in order, to read a table whole when a question
+            compares its rows (:mod:`rag.read.table_ops`; None: never).
     """
 
     name = "extractive"
@@ -128,6 +130,7 @@ class ExtractiveAnswerer(Answerer):
         shape: ShapeModel | None = None,
         embed: Callable[[Sequence[str]], np.ndarray] | None = None,
         stop_margin: float | None = None,
+        document: Callable[[str], Sequence[Document]] | None = None,
     ) -> None:
         self.model = model
         self.doc_text = doc_text
@@ -137,6 +140,7 @@ class ExtractiveAnswerer(Answerer):
         self.shape = shape
         self.embed = embed
         self.stop_margin = stop_margin
+        self.document = document
 
     def wants_sentences(self, query: str) -> bool:
         """Whether ``query`` asks to explain, describe, compare or list (see rag.read.shape)."""
@@ -156,7 +160,7 @@ class ExtractiveAnswerer(Answerer):
         given = [a for a in answers if not a.abstained]
         if not given:
             return replace(answers[0], query=query)
-        return replace(_joined(given), question=question, query=query)
+        return replace(joined(given), question=question, query=query)
 
     def _answer(
         self,
@@ -167,6 +171,11 @@ class ExtractiveAnswerer(Answerer):
         part_of_two: bool = False,
     ) -> Answer:
         which_document = asks_which_document(query)
+        cell = None
+        if not which_document and self.document is not None:
+            cell = whole_table_cell(query, passages, self.document)
+        if cell is not None:  # "which rider has the most points?": the table read whole
+            return self._cell_answer(question, query, *cell)
         rows = None if which_document else focus_rows(passages, self._coverage(query))
         passages = rows or passages
         if not which_document:  # "... under PEP 238?": read PEP 238, not one citing it
@@ -226,6 +235,28 @@ class ExtractiveAnswerer(Answerer):
             answerer=self.name,
             confidence=confidence,
             confidence_label=confidence_label(confidence),
+        )
+
+    def _cell_answer(
+        self, question: str, query: str, row: Document, start: int, end: int
+    ) -> Answer:
+        """The cell ``row[start:end]`` as the answer, cited by its row.
+
+        Its score is the reader's margin reading the row alone; it carries no confidence, since
+        the map was fitted to the reader's own spans.
+        """
+        span = max(self.model.read(self.model.windows(query, [row.page_content])),
+                   key=lambda s: s.margin)  # fmt: skip
+        base = int(row.metadata["start"])
+        found = Found(span, row, (base, base + len(row.page_content)))
+        return Answer(
+            text=one_line(row.page_content[start:end]) + " [1]",
+            abstained=False,
+            citations=[self._citation(1, found)],
+            question=question,
+            query=query,
+            score=round(found.score, 4),
+            answerer=self.name,
         )
 
     def find(
@@ -359,26 +390,3 @@ class ExtractiveAnswerer(Answerer):
             chunk_id=meta.get("chunk_id", ""),
             passage_start=base,
         )
-
-
-def _joined(answers: Sequence[Answer]) -> Answer:
-    """The answers to the parts of one question as one answer, citations numbered on."""
-    texts: list[str] = []
-    citations: list[Citation] = []
-    for answer in answers:
-        quoted = {(c.source, c.start, c.end) for c in citations}
-        if answer.citations and all((c.source, c.start, c.end) in quoted for c in answer.citations):
-            continue  # "Who ..., and when?" answered by one sentence: quote it once
-        offset = len(citations)
-        texts.append(CLEAN_MARKER.sub(lambda m, k=offset: f"[{int(m.group(1)) + k}]", answer.text))
-        citations += [replace(c, n=c.n + offset) for c in answer.citations]
-    sure = [a.confidence for a in answers]
-    confidence = None if None in sure else min(sure)  # as sure as its least sure part
-    return replace(
-        answers[0],
-        text="; ".join(texts),
-        citations=citations,
-        score=min(a.score for a in answers),
-        confidence=confidence,
-        confidence_label=confidence_label(confidence),
-    )

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from rag.cite.markers import CLEAN_MARKER
 from rag.errors import RagError
+from rag.read.confidence import confidence_label
+from rag.results import Answer, Citation
 
 #: The shipped classifier.
 SHIPPED = Path(__file__).resolve().parents[1] / "models" / "answer_shape" / "weights.json"
@@ -99,3 +103,26 @@ def split_two_part(question: str) -> list[str]:
     if not body or len(first.split()) < 3:
         return [question]
     return [f"{first}?", f"{second[0].upper()}{second[1:]}?"]
+
+
+def joined(answers: Sequence[Answer]) -> Answer:
+    """The answers to the parts of one question as one answer, citations numbered on."""
+    texts: list[str] = []
+    citations: list[Citation] = []
+    for answer in answers:
+        quoted = {(c.source, c.start, c.end) for c in citations}
+        if answer.citations and all((c.source, c.start, c.end) in quoted for c in answer.citations):
+            continue  # "Who ..., and when?" answered by one sentence: quote it once
+        offset = len(citations)
+        texts.append(CLEAN_MARKER.sub(lambda m, k=offset: f"[{int(m.group(1)) + k}]", answer.text))
+        citations += [replace(c, n=c.n + offset) for c in answer.citations]
+    sure = [a.confidence for a in answers]
+    confidence = None if None in sure else min(sure)  # as sure as its least sure part
+    return replace(
+        answers[0],
+        text="; ".join(texts),
+        citations=citations,
+        score=min(a.score for a in answers),
+        confidence=confidence,
+        confidence_label=confidence_label(confidence),
+    )

@@ -67,10 +67,11 @@ def focus_rows(
     if best <= 0 or best < prose or all(score == best for score, *_ in rows):
         return None
     kept = [r for r in rows if r[0] == best][:MAX_ROWS]
-    return [_sub_document(doc, start, end) for _, doc, start, end in kept]
+    return [sub_document(doc, start, end) for _, doc, start, end in kept]
 
 
-def _sub_document(doc: Document, start: int, end: int) -> Document:
+def sub_document(doc: Document, start: int, end: int) -> Document:
+    """``doc.page_content[start:end]`` as a passage of its own, its offsets the document's."""
     base = int(doc.metadata["start"])
     meta = {**doc.metadata, "start": base + start, "end": base + end}
     return Document(page_content=doc.page_content[start:end], metadata=meta)

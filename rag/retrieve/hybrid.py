@@ -249,6 +249,12 @@ class HybridRetriever(BaseRetriever):
             doc.metadata[NAMED_LEAD] = True
         return added
 
+    def document(self, source: str) -> list[Document]:
+        """Every chunk of ``source`` as a passage, in order: a table read as a whole."""
+        snapshot = self.snapshot()
+        chunks = snapshot.manifest.files[source].chunks
+        return [self._document(snapshot, c, Fused(c.id, 0.0)) for c in chunks]
+
     def search(
         self,
         snapshot: IndexSnapshot,

@@ -1,0 +1,96 @@
+"""Questions that compare a table's rows, answered with one cell of the whole table."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from rag import QA
+from rag.convert.office import load_csv
+from rag.read.table_ops import answer_cell, parse_table
+
+RESULTS = (
+    '"Place","Rider","Team","Laps","Points","Notes"\n'
+    '"1","Ada Varga","Falcon","25","25","pole; fastest lap"\n'
+    '"2","Bruno Keel","Orca","25","20",""\n'
+    '"3","Chen Mirow","Falcon","25","16",""\n'
+    '"4","Dora Lind","Lynx","24","13","penalty"\n'
+    '"5","Emil Sorn","Orca","22","11",""\n'
+)
+SHIPS = (
+    '"Ship","Launched","Yard"\n'
+    '"Aurora","3 March 1928","Kiel"\n'
+    '"Borealis","9 May 1929","Brest"\n'
+    '"Cygnus","1 June 1929","Kiel"\n'
+    '"Draco","4 April 1930","Brest"\n'
+)
+
+
+def table(csv: str):
+    text = "\n\n".join(line for line, _ in load_csv(csv).parts)
+    parsed = parse_table([Document(page_content=text, metadata={"start": 0})])
+    assert parsed is not None
+    return parsed[0]
+
+
+def answer(question: str, csv: str = RESULTS) -> str | None:
+    t = table(csv)
+    cell = answer_cell(question, t)
+    return None if cell is None else t.rows[cell.row][cell.header]
+
+
+def test_a_value_holding_a_semicolon_keeps_its_row_and_its_cell():
+    t = table(RESULTS)
+    assert len(t.rows) == 5
+    assert t.rows[0]["Notes"] == "pole; fastest lap"
+    assert t.headers == ("Place", "Rider", "Team", "Laps", "Points", "Notes")
+
+
+@pytest.mark.parametrize(
+    ("question", "cell"),
+    [
+        ("Which rider has the most points?", "Ada Varga"),
+        ("Which rider scored the fewest points?", "Emil Sorn"),
+        ("Which rider completed the fewest laps?", "Emil Sorn"),
+        ("Who came in last place?", "Emil Sorn"),  # places count up: the last is the largest
+        ("Which rider is on top in points?", "Ada Varga"),  # points: the top is the largest
+        ("Who is the last rider?", "Emil Sorn"),
+        ("Who came after Bruno Keel?", "Chen Mirow"),
+        ("Which rider finished before Dora Lind?", "Chen Mirow"),
+        ("Which team is listed after Orca's Bruno Keel?", "Falcon"),
+    ],
+)
+def test_questions_that_compare_rows_get_their_cell(question, cell):
+    assert answer(question) == cell
+
+
+def test_rows_the_question_names_are_the_ones_compared():
+    assert answer("What was the first ship launched in 1929?", SHIPS) == "Borealis"
+    assert answer("Which was the last ship built at Kiel?", SHIPS) == "Cygnus"
+    assert answer("When was the first ship launched at Brest?", SHIPS) == "9 May 1929"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which team did Dora Lind ride for?",  # one row says it: the reader's question
+        "How many riders finished all 25 laps?",  # a count, not a cell
+        "Who was the first person on the moon?",  # names no column of the table
+        "Which rider has the most podiums?",  # no column counts podiums
+        "Who came after Marco Polo?",  # no row names him
+    ],
+)
+def test_questions_that_compare_no_rows_are_left_to_the_reader(question):
+    assert answer(question) is None
+
+
+def test_the_answer_is_the_cell_cited_by_its_row(make_corpus, embedder):
+    settings = make_corpus({"results.csv": RESULTS, "notes.txt": "The season opened in May.\n"})
+    with QA(settings, embedder=embedder) as qa:
+        reply = qa.ask("Which rider has the most points?")
+        text = qa.document_text("results.csv")
+    assert reply.text == "Ada Varga [1]" and not reply.abstained
+    c = reply.citations[0]
+    assert c.source == "results.csv" and c.location == "row 2"
+    assert c.quote == text[c.start : c.end]
+    assert c.quote.startswith("Place: 1; Rider: Ada Varga;") and "Points: 25" in c.quote
