@@ -350,10 +350,7 @@ class QA:
         }
 
     def _answer(self, state: dict[str, Any]) -> Answer:
-        if self.generative:
-            answerer: Answerer = self._generative_answerer()
-        else:
-            answerer = self.answerer()
+        answerer: Answerer = self._generative_answerer() if self.generative else self.answerer()
         answer = answerer(state["question"], state["passages"], query=state["query"])
         return self._finish(answer, state["passages"], state["started"], state["sources"])
 

@@ -16,7 +16,7 @@ __getattr__, __dir__, __all__ = _front_door(
     {
         "answerer": ("ExtractiveAnswerer",),
         "confidence": ("ConfidenceMap",),
-        "model": ("ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
+        "model": ("FIRST_WINDOWS", "ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
         "shape": ("ShapeModel",),
         "windows": ("Span", "Window", "batch", "best_span", "configure"),
     },

@@ -47,13 +47,13 @@ _RANK_STEMS = frozenset(stem(w) for w in ["rank", "place", "pos", "position", "n
 NUMERIC_SHARE = 0.7
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _CLOCK = re.compile(r"^(\d+):(\d\d(?:\.\d+)?)")
-#: "which rider", "what year built": the words after the question word name the column.
 #: "When ...", "what year ...", "what date ...": the answer is in a column of dates.
 _WHEN = re.compile(r"^\W*(?:when\b|(?:what|which)\s+(?:year|date|day|month|season)\b)", re.I)
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _DATE_STEMS = frozenset({"date", "year", "day", "month", "season", "when"})
 #: "How many ...", "how much ...": a count or a sum, not a cell of the table.
 _COUNT = re.compile(r"^\W*how\s+(?:many|much)\b", re.IGNORECASE)
+#: "which rider", "what year built": the words after the question word name the column.
 _TARGET = re.compile(r"\b(?:which|what)\s+((?:\w+\s+){0,2}\w+)", re.IGNORECASE)
 
 
@@ -113,12 +113,17 @@ def number(cell: str) -> float | None:
     return float(found.group().replace(",", "")) if found else None
 
 
+def compares_rows(question: str) -> bool:
+    """Whether ``question`` says most, least, first, last, after or before, and is no count."""
+    return bool(set(words(question)) & _OPERATIONS) and not _COUNT.match(question)
+
+
 def answer_cell(question: str, table: Table) -> Cell | None:
     """The cell ``question`` asks for when it compares rows; None when it does not."""
+    if not compares_rows(question):
+        return None
     asked = [w for w in words(question) if w not in STOP_WORDS and w not in QUESTION_WORDS]
     said = set(asked)
-    if not said & _OPERATIONS or _COUNT.match(question):
-        return None
     header_stems = {h: {stem(w) for w in words(h)} for h in table.headers}
     all_header_stems = set().union(*header_stems.values())
     terms = {stem(w) for w in asked if w not in _OPERATORS} - all_header_stems
@@ -143,28 +148,28 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     rows, matched = _narrowed(table, terms)
     ranked = _ranked_by(asked, table, header_stems, exclude=target)
     if ranked is not None and not said & (_MOST | _LEAST):  # "last place", "top in points"
-        column = ranked
         # first place is rank 1, the smallest; top in points is the largest
-        highest = bool(said & _LAST) == _is_rank(table, column)
-        valued = [(v, r) for r in rows if (v := number(table.rows[r].get(column, ""))) is not None]
-        if valued:
-            row = (max if highest else min)(valued, key=lambda t: t[0])[1]
-            return _cell(table, row, target or _text_column(table, exclude={column, *matched}))
+        row = _extreme(table, rows, ranked, bool(said & _LAST) == _is_rank(table, ranked))
+        if row is not None:
+            return _cell(table, row, target or _text_column(table, exclude={ranked, *matched}))
     if said & (_MOST | _LEAST):
         column = _named_numeric(table, header_stems, {stem(w) for w in asked}, exclude=target)
-        if column is None:
+        row = None if column is None else _extreme(table, rows, column, bool(said & _MOST))
+        if column is None or row is None:
             return None
-        scored = [(number(table.rows[r].get(column, "")), r) for r in rows]
-        valued = [(v, r) for v, r in scored if v is not None]
-        if not valued:
-            return None
-        pick = max if said & _MOST else min
-        row = pick(valued, key=lambda t: t[0])[1]  # ties: the first such row
         return _cell(table, row, target or _text_column(table, exclude={column, *matched}))
     if target is None and not {stem(w) for w in asked} & all_header_stems:
         return None  # "who was the first person on the moon?" names no column of the table
     row = rows[0] if said & _FIRST else rows[-1]
     return _cell(table, row, target or _text_column(table, exclude=matched))
+
+
+def _extreme(table: Table, rows: list[int], column: str, highest: bool) -> int | None:
+    """Of ``rows``, the one with the highest (or lowest) number in ``column``; ties: the first."""
+    valued = [(v, r) for r in rows if (v := number(table.rows[r].get(column, ""))) is not None]
+    if not valued:
+        return None
+    return (max if highest else min)(valued, key=lambda t: t[0])[1]
 
 
 def _ranked_by(
@@ -293,7 +298,7 @@ def whole_table_cell(
     whole (``document``: its passages in order), and :func:`answer_cell` says which cell, or
     None when the question compares no rows.
     """
-    if not passages or not row_lines(passages[0].page_content):
+    if not passages or not compares_rows(question) or not row_lines(passages[0].page_content):
         return None
     parsed = parse_table(document(passages[0].metadata["source"]))
     if parsed is None:

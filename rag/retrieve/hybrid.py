@@ -27,12 +27,7 @@ from pydantic import ConfigDict, PrivateAttr
 
 from rag.embed.embedder import Embedder
 from rag.results import Passage
-from rag.retrieve.named import (
-    MAX_NAMED,
-    NAMED_LEAD,
-    identified_sources,
-    lead_chunks,
-)
+from rag.retrieve.named import MAX_NAMED, NAMED_LEAD, identified_sources, lead_chunks
 from rag.store.generations import IndexSnapshot
 from rag.store.manifest import ChunkRecord
 from rag.text.locations import page_at, within

@@ -17,6 +17,6 @@ __getattr__, __dir__, __all__ = _front_door(
         "traced": ("Traced", "join", "sub"),
         "whitespace": ("one_line",),
         "wordpieces": ("WordPieces",),
-        "words": ("QUESTION_WORDS", "STOP_WORDS", "WORD", "analyze", "stemmer"),
+        "words": ("QUESTION_WORDS", "STOP_WORDS", "WORD", "analyze", "stem", "stemmer"),
     },
 )
