@@ -173,7 +173,7 @@ class ExtractiveAnswerer(Answerer):
         which_document = asks_which_document(query)
         cell = None
         if not which_document and self.document is not None:
-            cell = whole_table_cell(query, passages, self.document)
+            cell = whole_table_cell(query, passages, self.doc_text, self.document)
         if cell is not None:  # "which rider has the most points?": the table read whole
             return self._cell_answer(question, query, *cell)
         rows = None if which_document else focus_rows(passages, self._coverage(query))

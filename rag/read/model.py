@@ -130,10 +130,13 @@ class ReaderModel:
         """The margin at which :meth:`read` stops after the first window (None: it never does).
 
         ``setting`` (``RAG_READER_STOP_MARGIN``) overrides the margin calibrated with the model
-        on its dev splits (``training.calibrate_stop``); an infinite one turns stopping off.
+        on its dev splits (``training.calibrate_stop``); ``inf`` (or NaN) turns stopping off, and
+        ``-inf`` stops after the first window always. A reader calibrated without one never stops.
         """
         value = self.config.get("stop_margin") if setting is None else setting
-        return None if value is None or math.isinf(float(value)) else float(value)
+        if value is None or math.isnan(float(value)) or float(value) == math.inf:
+            return None
+        return float(value)
 
     def threshold_for(self, stored: dict[str, Any]) -> float:
         """The abstention threshold, given what an index stored (``rag eval --calibrate``).

@@ -40,6 +40,10 @@ _NEXT = frozenset(["after", "next", "following"])
 _PREVIOUS = frozenset(["before", "previous", "preceding", "prior"])
 # fmt: on
 _OPERATIONS = _MOST | _LEAST | _FIRST | _LAST | _NEXT | _PREVIOUS
+#: Superlatives of age, reversed over a column of years (the oldest has the smallest year).
+_AGES = frozenset(["oldest", "youngest"])
+#: Ordinals that ask for a date ("which competition was played earliest?").
+_DATED_ORDINALS = frozenset(["earliest", "latest"])
 _OPERATORS = _OPERATIONS | {"right", "immediately"}
 #: Column names that count places, where 1 is the first.
 _RANK_STEMS = frozenset(stem(w) for w in ["rank", "place", "pos", "position", "no", "seed"])
@@ -59,10 +63,16 @@ _TARGET = re.compile(r"\b(?:which|what)\s+((?:\w+\s+){0,2}\w+)", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Table:
-    """A document's table: its header names and each row's cells by header."""
+    """A document's table: header names, each row's cells, and where each row and cell is."""
 
     headers: tuple[str, ...]
     rows: tuple[dict[str, str], ...]
+    #: each row's ``(start, end)`` in the document's text
+    spans: tuple[tuple[int, int], ...]
+    #: each cell's ``(start, end)`` in the document's text, by row and header
+    places: tuple[dict[str, tuple[int, int]], ...]
+    #: each cell's word stems, by row and header (compared with the question's)
+    stems: tuple[dict[str, frozenset[str]], ...]
 
 
 @dataclass(frozen=True)
@@ -73,35 +83,54 @@ class Cell:
     header: str
 
 
-def parse_table(docs: Sequence[Document]) -> tuple[Table, list[tuple[Document, int, int]]] | None:
-    """The table ``docs`` (a document's passages, in order) hold, and where each row is.
+def parse_table(text: str) -> Table | None:
+    """The table a document's ``text`` is; None unless it is one table and nothing else.
 
     The header names are those of the lines that are rows beyond doubt
-    (:func:`rag.read.tables.row_lines`); then every line that starts with one of them is a
-    row, its cells cut where a known header follows, so that a value holding "; " ("premiered
-    Copenhagen; Danish Radio ...") neither hides its row nor splits its cell.
+    (:func:`rag.read.tables.row_lines`); then every line must start with one of them, every
+    row with the same one (a workbook's second sheet, a heading, prose: not one table), and
+    cells are cut where a known header follows, so that a value holding "; " ("premiered
+    Copenhagen; Danish Radio ...") neither hides its row nor splits its cell. A header that
+    appears twice in a row keeps its first cell.
     """
     headers: dict[str, None] = {}
-    for doc in docs:
-        for start, end in row_lines(doc.page_content):
-            for part in doc.page_content[start:end].split("; "):
-                headers.setdefault(part.partition(": ")[0])
+    for start, end in row_lines(text):
+        for part in text[start:end].split("; "):
+            headers.setdefault(part.partition(": ")[0])
     if not headers:
         return None
     names = "|".join(re.escape(h) for h in sorted(headers, key=len, reverse=True))
-    line = re.compile(rf"^(?:{names}): [^\n]*", re.MULTILINE)
     cut = re.compile(rf"; (?=(?:{names}): )")
     rows: list[dict[str, str]] = []
-    places: list[tuple[Document, int, int]] = []
-    for doc in docs:
-        for found in line.finditer(doc.page_content):
-            text = found.group().rstrip()
-            text = text[:-1] if text.endswith(".") else text
-            rows.append(dict(part.partition(": ")[::2] for part in cut.split(text)))
-            places.append((doc, found.start(), found.start() + len(found.group().rstrip())))
+    spans: list[tuple[int, int]] = []
+    places: list[dict[str, tuple[int, int]]] = []
+    cursor = 0
+    for line in text.split("\n"):
+        start, cursor = cursor, cursor + len(line) + 1
+        body = line.rstrip()
+        if not body:
+            continue
+        spans.append((start, start + len(body)))
+        body = body[:-1] if body.endswith(".") else body
+        cells: dict[str, str] = {}
+        where: dict[str, tuple[int, int]] = {}
+        at = start
+        for part in cut.split(body):
+            header, sep, value = part.partition(": ")
+            if not sep or header not in headers:
+                return None  # a line that is no row of this table
+            if header not in cells:
+                cells[header] = value
+                where[header] = (at + len(header) + 2, at + len(part))
+            at += len(part) + 2
+        if rows and next(iter(cells)) != next(iter(rows[0])):
+            return None  # rows of another table
+        rows.append(cells)
+        places.append(where)
     if len(rows) < 2:
         return None
-    return Table(tuple(headers), tuple(rows)), places
+    stems = tuple({h: frozenset(stem(w) for w in words(v)) for h, v in r.items()} for r in rows)
+    return Table(tuple(headers), tuple(rows), tuple(spans), tuple(places), stems)
 
 
 def number(cell: str) -> float | None:
@@ -128,34 +157,35 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     all_header_stems = set().union(*header_stems.values())
     terms = {stem(w) for w in asked if w not in _OPERATORS} - all_header_stems
     target = _target(question, table, header_stems)
+    dated = [h for h in table.headers if header_stems[h] & _DATE_STEMS]
+    dated += [h for h in table.headers if h not in dated and _dated(table, h)]
     if _WHEN.match(question):  # "when ...", "what year ...": a date column or nothing
-        dated = [h for h in table.headers if header_stems[h] & _DATE_STEMS]
-        dated = dated or [h for h in table.headers if _share_matching(table, h, _YEAR) >= 0.7]
-        target = dated[0] if dated else None
-        if target is None:
+        if not dated:
             return None
+        target = dated[0]
     if said & (_NEXT | _PREVIOUS):
-        anchor = _anchor(table, terms)
-        if anchor is None:
-            return None
-        row, header = anchor
-        row += 1 if said & _NEXT else -1
-        if not 0 <= row < len(table.rows):
-            return None
-        if target is None:  # "who came after X?": X's column when it holds names
-            target = header if not _numeric(table, header) else _text_column(table, set())
-        return _cell(table, row, target)
+        if said & (_MOST | _LEAST | _FIRST | _LAST):
+            return None  # "the most points after 2010": more than one step
+        return _neighbour(table, terms, target, after=bool(said & _NEXT))
     rows, matched = _narrowed(table, terms)
     ranked = _ranked_by(asked, table, header_stems, exclude=target)
+    if ranked is None and said & _DATED_ORDINALS and dated and dated[0] != target:
+        ranked = (dated[0], next(iter(said & _DATED_ORDINALS)))  # "played earliest"
     if ranked is not None and not said & (_MOST | _LEAST):  # "last place", "top in points"
-        # first place is rank 1, the smallest; top in points is the largest
-        row = _extreme(table, rows, ranked, bool(said & _LAST) == _is_rank(table, ranked))
+        column, word = ranked
+        highest = _ordinal_is_highest(word, table, column)
+        row = None if highest is None else _extreme(table, rows, column, highest)
         if row is not None:
-            return _cell(table, row, target or _text_column(table, exclude={ranked, *matched}))
+            return _cell(table, row, target or _text_column(table, exclude={column, *matched}))
     if said & (_MOST | _LEAST):
         column = _named_numeric(table, header_stems, {stem(w) for w in asked}, exclude=target)
-        row = None if column is None else _extreme(table, rows, column, bool(said & _MOST))
-        if column is None or row is None:
+        if column is None:
+            return None
+        highest = bool(said & _MOST)
+        if said & _AGES and _dated(table, column):  # the oldest founded: the earliest year
+            highest = not highest
+        row = _extreme(table, rows, column, highest)
+        if row is None:
             return None
         return _cell(table, row, target or _text_column(table, exclude={column, *matched}))
     if target is None and not {stem(w) for w in asked} & all_header_stems:
@@ -164,9 +194,46 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     return _cell(table, row, target or _text_column(table, exclude=matched))
 
 
+def _neighbour(table: Table, terms: set[str], target: str | None, after: bool) -> Cell | None:
+    """The cell of the row after (or before) the row the question names."""
+    anchor = _anchor(table, terms)
+    if anchor is None:
+        return None
+    row, header = anchor
+    row += 1 if after else -1
+    if not 0 <= row < len(table.rows):
+        return None
+    if target is None:  # "who came after X?": X's column when it holds names
+        target = header if not _numeric(table, header) else _text_column(table, set())
+    return _cell(table, row, target)
+
+
+def _ordinal_is_highest(word: str, table: Table, column: str) -> bool | None:
+    """Whether ``word`` ("first", "top", "last") wants the column's largest value; None: unsure.
+
+    Places count up (first place is 1); years too (the first is the earliest); amounts are
+    ranked down (the top scorer has the most), where "first" and "last" say nothing.
+    """
+    last = word in _LAST
+    if _is_rank(table, column) or _dated(table, column):
+        return last
+    if word in {"top", "bottom"}:
+        return word == "top"
+    return None
+
+
+def _value(table: Table, row: int, column: str) -> float | None:
+    """The number a cell is compared by: its year in a column of dates, else its first number."""
+    cell = table.rows[row].get(column, "")
+    if _dated(table, column):
+        year = _YEAR.search(cell)
+        return float(year.group()) if year else None
+    return number(cell)
+
+
 def _extreme(table: Table, rows: list[int], column: str, highest: bool) -> int | None:
-    """Of ``rows``, the one with the highest (or lowest) number in ``column``; ties: the first."""
-    valued = [(v, r) for r in rows if (v := number(table.rows[r].get(column, ""))) is not None]
+    """Of ``rows``, the one with the highest (or lowest) value in ``column``; ties: the first."""
+    valued = [(v, r) for r in rows if (v := _value(table, r, column)) is not None]
     if not valued:
         return None
     return (max if highest else min)(valued, key=lambda t: t[0])[1]
@@ -174,15 +241,15 @@ def _extreme(table: Table, rows: list[int], column: str, highest: bool) -> int |
 
 def _ranked_by(
     asked: list[str], table: Table, header_stems: dict[str, set[str]], exclude: str | None
-) -> str | None:
-    """The numeric column an ordinal names ("last *place*", "top *rank*"), if any."""
+) -> tuple[str, str] | None:
+    """The numeric column an ordinal names ("last *place*", "top *rank*") and the ordinal."""
     for word, following in itertools.pairwise(asked):
         if word not in _FIRST | _LAST:
             continue
         for header in table.headers:
             named = header != exclude and stem(following) in header_stems[header]
             if named and _numeric(table, header):
-                return header
+                return header, word
     return None
 
 
@@ -197,7 +264,13 @@ def _target(question: str, table: Table, header_stems: dict[str, set[str]]) -> s
     found = _TARGET.search(question)
     if not found:
         return None
-    named = {stem(w) for w in words(found.group(1))} - {stem(w) for w in _OPERATORS}
+    named = {
+        stem(w)
+        for w in words(found.group(1))
+        if w not in STOP_WORDS and w not in QUESTION_WORDS and w not in _OPERATORS
+    }
+    if not named:
+        return None
     best = max(table.headers, key=lambda h: len(header_stems[h] & named))
     if header_stems[best] & named:
         return best
@@ -208,15 +281,15 @@ def _target(question: str, table: Table, header_stems: dict[str, set[str]]) -> s
     return best if share[best] >= 0.5 else None
 
 
-def _share_matching(table: Table, header: str, pattern: re.Pattern[str]) -> float:
+def _dated(table: Table, header: str) -> bool:
+    """Whether most of a column's filled cells hold a year ("3 March 1928", "1994-95")."""
     cells = [c[header] for c in table.rows if c.get(header, "").strip()]
-    return sum(bool(pattern.search(c)) for c in cells) / len(cells) if cells else 0.0
+    return bool(cells) and sum(bool(_YEAR.search(c)) for c in cells) >= NUMERIC_SHARE * len(cells)
 
 
 def _share(table: Table, header: str, stems: set[str]) -> float:
-    cells = [c[header] for c in table.rows if c.get(header, "").strip()]
-    hits = sum(bool(stems & {stem(w) for w in words(c)}) for c in cells)
-    return hits / len(cells) if cells else 0.0
+    cells = [r[header] for r in table.stems if header in r]
+    return sum(bool(stems & c) for c in cells) / len(cells) if cells else 0.0
 
 
 def _anchor(table: Table, terms: set[str]) -> tuple[int, str] | None:
@@ -226,9 +299,8 @@ def _anchor(table: Table, terms: set[str]) -> tuple[int, str] | None:
     "Roman" does not name the row "Roman Catholic Diocese of Lyon".
     """
     best, where = 0, None
-    for r, cells in enumerate(table.rows):
-        for header, value in cells.items():
-            stems = {stem(w) for w in words(value)}
+    for r, cells in enumerate(table.stems):
+        for header, stems in cells.items():
             hits = len(terms & stems)
             if hits > best and 2 * hits >= len(stems):
                 best, where = hits, (r, header)
@@ -240,16 +312,12 @@ def _narrowed(table: Table, terms: set[str]) -> tuple[list[int], set[str]]:
 
     Also returns the columns where those terms were found: a condition, not the answer.
     """
-    scores = []
-    for cells in table.rows:
-        scores.append(sum(len(terms & {stem(w) for w in words(v)}) for v in cells.values()))
+    scores = [sum(len(terms & stems) for stems in cells.values()) for cells in table.stems]
     top = max(scores)
     if top == 0:
         return list(range(len(table.rows))), set()
     rows = [r for r, s in enumerate(scores) if s == top]
-    matched = {
-        h for r in rows for h, v in table.rows[r].items() if terms & {stem(w) for w in words(v)}
-    }
+    matched = {h for r in rows for h, stems in table.stems[r].items() if terms & stems}
     return rows, matched
 
 
@@ -290,27 +358,27 @@ def _text_column(table: Table, exclude: set[str]) -> str | None:
 def whole_table_cell(
     question: str,
     passages: Sequence[Document],
+    doc_text: Callable[[str], str],
     document: Callable[[str], Sequence[Document]],
 ) -> tuple[Document, int, int] | None:
     """The row and the cell (offsets in the row) of a question about a whole table.
 
-    Only when the best-ranked passage holds table rows: that passage's document is read
-    whole (``document``: its passages in order), and :func:`answer_cell` says which cell, or
-    None when the question compares no rows.
+    Only when the best-ranked passage holds table rows and its document (``doc_text``) is one
+    table: :func:`answer_cell` says which cell, or None when the question compares no rows.
+    The row is cut from the passage that holds it (``document``: the document's passages),
+    so that its citation has that passage's place (``row 12``).
     """
     if not passages or not compares_rows(question) or not row_lines(passages[0].page_content):
         return None
-    parsed = parse_table(document(passages[0].metadata["source"]))
-    if parsed is None:
-        return None
-    table, places = parsed
-    cell = answer_cell(question, table)
+    source = passages[0].metadata["source"]
+    table = parse_table(doc_text(source))
+    cell = answer_cell(question, table) if table is not None else None
     if cell is None:
         return None
-    doc, start, end = places[cell.row]
-    row = sub_document(doc, start, end)
-    value = table.rows[cell.row][cell.header]
-    key = f"{cell.header}: "
-    at = 0 if row.page_content.startswith(key) else row.page_content.find(f"; {key}") + 2
-    at += len(key)
-    return row, at, at + len(value)
+    start, end = table.spans[cell.row]
+    for doc in document(source):
+        base = int(doc.metadata["start"])
+        if base <= start and end <= base + len(doc.page_content):
+            a, b = table.places[cell.row][cell.header]
+            return sub_document(doc, start - base, end - base), a - start, b - start
+    return None  # a row across two passages: left to the reader

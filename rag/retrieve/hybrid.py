@@ -245,9 +245,9 @@ class HybridRetriever(BaseRetriever):
         return added
 
     def document(self, source: str) -> list[Document]:
-        """Every chunk of ``source`` as a passage, in order: a table read as a whole."""
+        """Every chunk of ``source`` as a passage, in order (none when the index lost it)."""
         snapshot = self.snapshot()
-        chunks = snapshot.manifest.files[source].chunks
+        chunks = entry.chunks if (entry := snapshot.manifest.files.get(source)) else []
         return [self._document(snapshot, c, Fused(c.id, 0.0)) for c in chunks]
 
     def search(
