@@ -98,6 +98,8 @@ class QuestionResult:
     extra: dict[str, Any] = field(default_factory=dict)  # the file's own columns, unscored
     #: the answer's calibrated P(right) (:attr:`rag.Answer.confidence`); None if it has none
     confidence: float | None = None
+    #: who answered (:attr:`rag.Answer.answerer`); empty when nothing did
+    answerer: str = ""
 
     @property
     def prediction(self) -> str:

@@ -27,6 +27,7 @@ from rag.evaluation.scoring import add_similarity, aggregate, counts, score_ques
 from rag.protocols import Progress
 from rag.qa import QA
 from rag.questions import validate_question
+from rag.read import TABLE_ANSWERER
 from rag.results import Answer, Passage
 from rag.retrieve.hybrid import Fusion, HybridRetriever, to_passage
 from rag.settings import Settings
@@ -152,8 +153,7 @@ def _calibrate(
     open_settings = settings.model_copy(update={"abstain_threshold": -math.inf})
     with QA(open_settings, embedder=embedder) as qa:
         results = _run(qa, questions, ks[:1], answers=True, fusion=None, progress=progress)
-    answerable = [(r.score, bool(r.metrics.get("containment"))) for r in results if r.answerable]
-    unanswerable = [r.score for r in results if not r.answerable]
+    answerable, unanswerable = calibration_scores(results)
     found = calibrate(answerable, unanswerable, previous=previous)
     # stored with the reader it was calibrated for: another reader's scores mean other things
     IndexDir(settings.index_dir).store_settings(abstain_threshold=found.threshold, reader=reader_id)
@@ -164,6 +164,19 @@ def _calibrate(
             settings.abstain_threshold,
         )
     return replace(found, stored=True)
+
+
+def calibration_scores(
+    results: Sequence[QuestionResult],
+) -> tuple[list[tuple[float, bool]], list[float]]:
+    """``(score, right)`` of the answerable questions and the scores of the others.
+
+    Only answers the threshold decides count: a cell read from a whole table is given whatever
+    its score (:data:`rag.read.TABLE_ANSWERER`), so its score says nothing about a threshold.
+    """
+    gated = [r for r in results if r.answerer != TABLE_ANSWERER]
+    answerable = [(r.score, bool(r.metrics.get("containment"))) for r in gated if r.answerable]
+    return answerable, [r.score for r in gated if not r.answerable]
 
 
 def _run(

@@ -95,6 +95,7 @@ def score_question(
         abstained=abstained,
         score=round(float(answer.score), 6) if answer is not None else 0.0,
         confidence=answer.confidence if answer is not None else None,
+        answerer=answer.answerer if answer is not None else "",
         latency=round(latency, 5),
         citations=citations,
         retrieved=[

@@ -14,7 +14,7 @@ from rag import _front_door
 __getattr__, __dir__, __all__ = _front_door(
     __name__,
     {
-        "answerer": ("ExtractiveAnswerer",),
+        "answerer": ("TABLE_ANSWERER", "ExtractiveAnswerer"),
         "confidence": ("ConfidenceMap",),
         "model": ("FIRST_WINDOWS", "ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
         "shape": ("ShapeModel",),

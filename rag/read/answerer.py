@@ -43,6 +43,9 @@ from rag.text.sentences import sentence_spans
 from rag.text.whitespace import one_line
 from rag.text.words import analyze
 
+#: ``Answer.answerer`` of a cell read from a whole table (rag.read.table_ops): the threshold
+#: does not decide it, so ``rag eval --calibrate`` leaves its score out.
+TABLE_ANSWERER = "extractive:table"
 #: Windows read per question: the cost of an answer grows with it (see README "The reader").
 DEFAULT_WINDOWS = 6
 #: How much a window's passage rank counts against the question terms it holds.
@@ -242,8 +245,9 @@ class ExtractiveAnswerer(Answerer):
     ) -> Answer:
         """The cell ``row[start:end]`` as the answer, cited by its row.
 
-        Its score is the reader's margin reading the row alone; it carries no confidence, since
-        the map was fitted to the reader's own spans.
+        Its score is the reader's margin reading the row alone, which does not tell right cells
+        from wrong ones (README "Reader v2 vs v3"), so the threshold does not apply; it carries
+        no confidence, since the map was fitted to the reader's own spans.
         """
         span = max(self.model.read(self.model.windows(query, [row.page_content])),
                    key=lambda s: s.margin)  # fmt: skip
@@ -256,7 +260,7 @@ class ExtractiveAnswerer(Answerer):
             question=question,
             query=query,
             score=round(found.score, 4),
-            answerer=self.name,
+            answerer=TABLE_ANSWERER,
         )
 
     def find(

@@ -27,7 +27,10 @@ from rag.evaluation import (
     split_arguments,
 )
 from rag.evaluation.metrics import strip_citations
+from rag.evaluation.results import QuestionResult
+from rag.evaluation.runner import calibration_scores
 from rag.qa import QA
+from rag.read import TABLE_ANSWERER
 from rag.store.generations import IndexDir
 from tests.conftest import CHROMIUM_ARGS, DATA, SEED
 
@@ -230,6 +233,23 @@ def test_calibrate_stores_a_threshold_the_qa_then_uses(private_index, embedder):
     for q in report.questions:
         assert q.abstained == (q.score < cal.threshold)
     assert cal.abstained == report.metrics["abstention_rate"]
+
+
+def test_calibration_leaves_out_answers_the_threshold_does_not_decide():
+    def result(n: int, answerable: bool, answerer: str) -> QuestionResult:
+        return QuestionResult(
+            id=str(n), question="q", answerable=answerable, expected="a" if answerable else None,
+            aliases=[], sources=[], supports=[], tags=[], answer="a", abstained=False,
+            score=float(n), latency=0.0, metrics={"containment": 1.0}, answerer=answerer,
+        )  # fmt: skip
+
+    results = [
+        result(1, True, "extractive"),
+        result(2, True, TABLE_ANSWERER),  # a cell of a whole table: given whatever its score
+        result(3, False, "extractive"),
+        result(4, False, TABLE_ANSWERER),
+    ]
+    assert calibration_scores(results) == ([(1.0, True)], [3.0])
 
 
 def test_grid_arguments():

@@ -6,6 +6,7 @@ import pytest
 
 from rag import QA
 from rag.convert.office import load_csv
+from rag.read import TABLE_ANSWERER
 from rag.read.table_ops import answer_cell, parse_table
 
 RESULTS = (
@@ -130,6 +131,7 @@ def test_the_answer_is_the_cell_cited_by_its_row(make_corpus, embedder):
         reply = qa.ask("Which rider has the most points?")
         text = qa.document_text("results.csv")
     assert reply.text == "Ada Varga [1]" and not reply.abstained
+    assert reply.answerer == TABLE_ANSWERER and reply.confidence is None  # not the reader's span
     c = reply.citations[0]
     assert c.source == "results.csv" and c.location == "row 2"
     assert c.quote == text[c.start : c.end]
