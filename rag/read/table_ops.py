@@ -9,13 +9,15 @@ row, :func:`rag.convert.office.row_line`) and the question is mapped onto three 
 as table parsers such as TAPAS do with their aggregation heads, but by its words:
 
 - a superlative ("most", "longest", "fewest") over the numeric column the question names;
-- an ordinal ("first", "last", "top"), in the table's own order;
+- an ordinal ("first", "last", "top"), in the table's own order, or over a column it names
+  ("last *place*") or its dates ("launched earliest");
 - a neighbour ("after", "next", "before", "previous") of the row the question names.
 
 Rows the question narrows to ("the first ship launched in 1929": the rows whose cells hold
 "1929") are the ones compared. The answer is the cell of the column the question asks for
-("which *rider*", else the row's first text column), and it is a quote: the citation is its
-row. A question that maps onto none of them is left to the reader.
+("which *rider*", a date column for "when", else the first column of names), and it is a
+quote: the citation is its row. A question that maps onto none of them, counts, and
+questions of two steps are left to the reader; so is a document that is more than one table.
 """
 
 from __future__ import annotations
