@@ -174,9 +174,8 @@ class ExtractiveAnswerer(Answerer):
         part_of_two: bool = False,
     ) -> Answer:
         which_document = asks_which_document(query)
-        cell = None
-        if not which_document and self.document is not None:
-            cell = whole_table_cell(query, passages, self.doc_text, self.document)
+        document = None if which_document else self.document
+        cell = whole_table_cell(query, passages, self.doc_text, document) if document else None
         if cell is not None:  # "which rider has the most points?": the table read whole
             return self._cell_answer(question, query, *cell)
         rows = None if which_document else focus_rows(passages, self._coverage(query))

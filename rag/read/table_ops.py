@@ -75,6 +75,9 @@ class Table:
     places: tuple[dict[str, tuple[int, int]], ...]
     #: each cell's word stems, by row and header (compared with the question's)
     stems: tuple[dict[str, frozenset[str]], ...]
+    #: the columns most of whose filled cells hold a number, and those holding a year
+    numeric: frozenset[str]
+    dated: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,15 @@ def parse_table(text: str) -> Table | None:
     if len(rows) < 2:
         return None
     stems = tuple({h: frozenset(stem(w) for w in words(v)) for h, v in r.items()} for r in rows)
-    return Table(tuple(headers), tuple(rows), tuple(spans), tuple(places), stems)
+    numeric = frozenset(h for h in headers if _mostly(rows, h, lambda c: number(c) is not None))
+    dated = frozenset(h for h in headers if _mostly(rows, h, lambda c: bool(_YEAR.search(c))))
+    return Table(tuple(headers), tuple(rows), tuple(spans), tuple(places), stems, numeric, dated)
+
+
+def _mostly(rows: Sequence[dict[str, str]], header: str, holds: Callable[[str], bool]) -> bool:
+    """Whether at least :data:`NUMERIC_SHARE` of a column's filled cells hold something."""
+    cells = [c[header] for c in rows if c.get(header, "").strip()]
+    return bool(cells) and sum(map(holds, cells)) >= NUMERIC_SHARE * len(cells)
 
 
 def number(cell: str) -> float | None:
@@ -157,10 +168,11 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     said = set(asked)
     header_stems = {h: {stem(w) for w in words(h)} for h in table.headers}
     all_header_stems = set().union(*header_stems.values())
+    asked_stems = {stem(w) for w in asked}
     terms = {stem(w) for w in asked if w not in _OPERATORS} - all_header_stems
     target = _target(question, table, header_stems)
     dated = [h for h in table.headers if header_stems[h] & _DATE_STEMS]
-    dated += [h for h in table.headers if h not in dated and _dated(table, h)]
+    dated += [h for h in table.headers if h not in dated and h in table.dated]
     if _WHEN.match(question):  # "when ...", "what year ...": a date column or nothing
         if not dated:
             return None
@@ -180,17 +192,17 @@ def answer_cell(question: str, table: Table) -> Cell | None:
         if row is not None:
             return _cell(table, row, target or _text_column(table, exclude={column, *matched}))
     if said & (_MOST | _LEAST):
-        column = _named_numeric(table, header_stems, {stem(w) for w in asked}, exclude=target)
+        column = _named_numeric(table, header_stems, asked_stems, exclude=target)
         if column is None:
             return None
         highest = bool(said & _MOST)
-        if said & _AGES and _dated(table, column):  # the oldest founded: the earliest year
+        if said & _AGES and column in table.dated:  # the oldest founded: the earliest year
             highest = not highest
         row = _extreme(table, rows, column, highest)
         if row is None:
             return None
         return _cell(table, row, target or _text_column(table, exclude={column, *matched}))
-    if target is None and not {stem(w) for w in asked} & all_header_stems:
+    if target is None and not asked_stems & all_header_stems:
         return None  # "who was the first person on the moon?" names no column of the table
     row = rows[0] if said & _FIRST else rows[-1]
     return _cell(table, row, target or _text_column(table, exclude=matched))
@@ -206,7 +218,7 @@ def _neighbour(table: Table, terms: set[str], target: str | None, after: bool) -
     if not 0 <= row < len(table.rows):
         return None
     if target is None:  # "who came after X?": X's column when it holds names
-        target = header if not _numeric(table, header) else _text_column(table, set())
+        target = header if header not in table.numeric else _text_column(table, set())
     return _cell(table, row, target)
 
 
@@ -217,7 +229,7 @@ def _ordinal_is_highest(word: str, table: Table, column: str) -> bool | None:
     ranked down (the top scorer has the most), where "first" and "last" say nothing.
     """
     last = word in _LAST
-    if _is_rank(table, column) or _dated(table, column):
+    if _is_rank(table, column) or column in table.dated:
         return last
     if word in {"top", "bottom"}:
         return word == "top"
@@ -227,7 +239,7 @@ def _ordinal_is_highest(word: str, table: Table, column: str) -> bool | None:
 def _value(table: Table, row: int, column: str) -> float | None:
     """The number a cell is compared by: its year in a column of dates, else its first number."""
     cell = table.rows[row].get(column, "")
-    if _dated(table, column):
+    if column in table.dated:
         year = _YEAR.search(cell)
         return float(year.group()) if year else None
     return number(cell)
@@ -250,7 +262,7 @@ def _ranked_by(
             continue
         for header in table.headers:
             named = header != exclude and stem(following) in header_stems[header]
-            if named and _numeric(table, header):
+            if named and header in table.numeric:
                 return header, word
     return None
 
@@ -281,12 +293,6 @@ def _target(question: str, table: Table, header_stems: dict[str, set[str]]) -> s
     share = {h: _share(table, h, named) for h in table.headers}
     best = max(table.headers, key=lambda h: share[h])
     return best if share[best] >= 0.5 else None
-
-
-def _dated(table: Table, header: str) -> bool:
-    """Whether most of a column's filled cells hold a year ("3 March 1928", "1994-95")."""
-    cells = [c[header] for c in table.rows if c.get(header, "").strip()]
-    return bool(cells) and sum(bool(_YEAR.search(c)) for c in cells) >= NUMERIC_SHARE * len(cells)
 
 
 def _share(table: Table, header: str, stems: set[str]) -> float:
@@ -331,11 +337,6 @@ def _is_rank(table: Table, header: str) -> bool:
     return bool(values) and min(values) == 1 and all(v == int(v) for v in values)
 
 
-def _numeric(table: Table, header: str) -> bool:
-    cells = [c[header] for c in table.rows if c.get(header, "").strip()]
-    return bool(cells) and sum(number(c) is not None for c in cells) >= NUMERIC_SHARE * len(cells)
-
-
 def _named_numeric(
     table: Table, header_stems: dict[str, set[str]], asked: set[str], exclude: str | None
 ) -> str | None:
@@ -343,7 +344,7 @@ def _named_numeric(
     scored = [
         (len(header_stems[h] & asked), h)
         for h in table.headers
-        if h != exclude and _numeric(table, h)
+        if h != exclude and h in table.numeric
     ]
     scored = [(n, h) for n, h in scored if n > 0]
     return max(scored, key=lambda t: t[0])[1] if scored else None
@@ -352,7 +353,7 @@ def _named_numeric(
 def _text_column(table: Table, exclude: set[str]) -> str | None:
     """The first column that holds names rather than numbers."""
     for header in table.headers:
-        if header not in exclude and not _numeric(table, header):
+        if header not in exclude and header not in table.numeric:
             return header
     return None
 
