@@ -32,8 +32,8 @@ from rag.read.evidence import Evidence, headings, select, sentence_of
 from rag.read.headers import fields_as_row, own_names, passage_ranks, read_questions
 from rag.read.model import ReaderModel
 from rag.read.shape import ShapeModel, joined, split_two_part
-from rag.read.table_ops import whole_table_cell
 from rag.read.tables import cell_span, focus_rows
+from rag.read.whole_table import whole_table_cell
 from rag.read.windows import Span, Window
 from rag.results import ABSTAIN_TEXT, Answer, Citation
 from rag.retrieve import named_passages, reading_query

@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from langchain_core.documents import Document
-
-from rag.read.tables import row_lines, sub_document
+from rag.read.table_parse import YEAR, Table, number
 from rag.text.words import QUESTION_WORDS, STOP_WORDS, stem, words
 
 # fmt: off
@@ -42,42 +39,38 @@ _NEXT = frozenset(["after", "next", "following"])
 _PREVIOUS = frozenset(["before", "previous", "preceding", "prior"])
 # fmt: on
 _OPERATIONS = _MOST | _LEAST | _FIRST | _LAST | _NEXT | _PREVIOUS
+#: Comparatives of "X or Y?": more of a named column, less of it, or sooner in order or time.
+_MORE = (
+    frozenset(
+        ["more", "higher", "larger", "bigger", "greater", "longer", "taller", "heavier", "older"]
+    )
+    | _MOST
+)
+_LESS = frozenset(["less", "fewer", "lower", "smaller", "shorter", "lighter", "younger"]) | _LEAST
+_SOONER = frozenset(["first", "earlier", "sooner", "earliest"])
+_LATER = frozenset(["later", "last", "latest"])
+#: "who was faster": the lower time, in the column whose cells are clock times or named time.
+_FASTER = frozenset(["faster", "quicker"])
+_SLOWER = frozenset(["slower"])
+_COMPARATIVES = _MORE | _LESS | _SOONER | _LATER | _FASTER | _SLOWER
+_OR = re.compile(r"\bor\b", re.IGNORECASE)
+_TOKEN = re.compile(r"\w+")
+#: Columns of places, where higher is the smaller number ("peak position", "rank").
+_PLACE_STEMS = frozenset(stem(w) for w in ["rank", "place", "position", "peak", "seed"])
 #: Superlatives of age, reversed over a column of years (the oldest has the smallest year).
 _AGES = frozenset(["oldest", "youngest"])
 #: Ordinals that ask for a date ("which competition was played earliest?").
 _DATED_ORDINALS = frozenset(["earliest", "latest"])
-_OPERATORS = _OPERATIONS | {"right", "immediately"}
+_OPERATORS = _OPERATIONS | _COMPARATIVES | {"right", "immediately"}
 #: Column names that count places, where 1 is the first.
 _RANK_STEMS = frozenset(stem(w) for w in ["rank", "place", "pos", "position", "no", "seed"])
-#: A column is numeric when at least this share of its filled cells hold a number.
-NUMERIC_SHARE = 0.7
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-_CLOCK = re.compile(r"^(\d+):(\d\d(?:\.\d+)?)")
 #: "When ...", "what year ...", "what date ...": the answer is in a column of dates.
 _WHEN = re.compile(r"^\W*(?:when\b|(?:what|which)\s+(?:year|date|day|month|season)\b)", re.I)
-_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 _DATE_STEMS = frozenset({"date", "year", "day", "month", "season", "when"})
 #: "How many ...", "how much ...": a count or a sum, not a cell of the table.
 _COUNT = re.compile(r"^\W*how\s+(?:many|much)\b", re.IGNORECASE)
 #: "which rider", "what year built": the words after the question word name the column.
 _TARGET = re.compile(r"\b(?:which|what)\s+((?:\w+\s+){0,2}\w+)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Table:
-    """A document's table: header names, each row's cells, and where each row and cell is."""
-
-    headers: tuple[str, ...]
-    rows: tuple[dict[str, str], ...]
-    #: each row's ``(start, end)`` in the document's text
-    spans: tuple[tuple[int, int], ...]
-    #: each cell's ``(start, end)`` in the document's text, by row and header
-    places: tuple[dict[str, tuple[int, int]], ...]
-    #: each cell's word stems, by row and header (compared with the question's)
-    stems: tuple[dict[str, frozenset[str]], ...]
-    #: the columns most of whose filled cells hold a number, and those holding a year
-    numeric: frozenset[str]
-    dated: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -88,76 +81,15 @@ class Cell:
     header: str
 
 
-def parse_table(text: str) -> Table | None:
-    """The table a document's ``text`` is; None unless it is one table and nothing else.
-
-    The header names are those of the lines that are rows beyond doubt
-    (:func:`rag.read.tables.row_lines`); then every line must start with one of them, every
-    row with the same one (a workbook's second sheet, a heading, prose: not one table), and
-    cells are cut where a known header follows, so that a value holding "; " ("premiered
-    Copenhagen; Danish Radio ...") neither hides its row nor splits its cell. A header that
-    appears twice in a row keeps its first cell.
-    """
-    headers: dict[str, None] = {}
-    for start, end in row_lines(text):
-        for part in text[start:end].split("; "):
-            headers.setdefault(part.partition(": ")[0])
-    if not headers:
-        return None
-    names = "|".join(re.escape(h) for h in sorted(headers, key=len, reverse=True))
-    cut = re.compile(rf"; (?=(?:{names}): )")
-    rows: list[dict[str, str]] = []
-    spans: list[tuple[int, int]] = []
-    places: list[dict[str, tuple[int, int]]] = []
-    cursor = 0
-    for line in text.split("\n"):
-        start, cursor = cursor, cursor + len(line) + 1
-        body = line.rstrip()
-        if not body:
-            continue
-        spans.append((start, start + len(body)))
-        body = body[:-1] if body.endswith(".") else body
-        cells: dict[str, str] = {}
-        where: dict[str, tuple[int, int]] = {}
-        at = start
-        for part in cut.split(body):
-            header, sep, value = part.partition(": ")
-            if not sep or header not in headers:
-                return None  # a line that is no row of this table
-            if header not in cells:
-                cells[header] = value
-                where[header] = (at + len(header) + 2, at + len(part))
-            at += len(part) + 2
-        if rows and next(iter(cells)) != next(iter(rows[0])):
-            return None  # rows of another table
-        rows.append(cells)
-        places.append(where)
-    if len(rows) < 2:
-        return None
-    stems = tuple({h: frozenset(stem(w) for w in words(v)) for h, v in r.items()} for r in rows)
-    numeric = frozenset(h for h in headers if _mostly(rows, h, lambda c: number(c) is not None))
-    dated = frozenset(h for h in headers if _mostly(rows, h, lambda c: bool(_YEAR.search(c))))
-    return Table(tuple(headers), tuple(rows), tuple(spans), tuple(places), stems, numeric, dated)
-
-
-def _mostly(rows: Sequence[dict[str, str]], header: str, holds: Callable[[str], bool]) -> bool:
-    """Whether at least :data:`NUMERIC_SHARE` of a column's filled cells hold something."""
-    cells = [c[header] for c in rows if c.get(header, "").strip()]
-    return bool(cells) and sum(map(holds, cells)) >= NUMERIC_SHARE * len(cells)
-
-
-def number(cell: str) -> float | None:
-    """The cell's first number; a clock time ("1:02.5") in its smallest unit."""
-    clock = _CLOCK.match(cell.strip())
-    if clock:
-        return 60 * float(clock.group(1)) + float(clock.group(2))
-    found = _NUMBER.search(cell)
-    return float(found.group().replace(",", "")) if found else None
-
-
 def compares_rows(question: str) -> bool:
-    """Whether ``question`` says most, least, first, last, after or before, and is no count."""
-    return bool(set(words(question)) & _OPERATIONS) and not _COUNT.match(question)
+    """Whether ``question`` compares rows, and is no count.
+
+    It says most, least, first, last, after or before, or it asks "X or Y" with a
+    comparative ("which is larger, X or Y?").
+    """
+    said = set(words(question))
+    either = "or" in said and bool(said & _COMPARATIVES)
+    return bool(said & _OPERATIONS or either) and not _COUNT.match(question)
 
 
 def answer_cell(question: str, table: Table) -> Cell | None:
@@ -170,6 +102,14 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     all_header_stems = set().union(*header_stems.values())
     asked_stems = {stem(w) for w in asked}
     terms = {stem(w) for w in asked if w not in _OPERATORS} - all_header_stems
+    named = _either(question, table, header_stems)
+    if named is not None:  # "who was faster, Oyama or Sunde?": one of the two, or none
+        a, b, column = named
+        winner = None if "not" in said else _compared(table, header_stems, asked_stems, said,
+                                                       column, a, b)  # fmt: skip
+        return None if winner is None else _cell(table, winner, column)
+    if not said & _OPERATIONS:
+        return None
     target = _target(question, table, header_stems)
     dated = [h for h in table.headers if header_stems[h] & _DATE_STEMS]
     dated += [h for h in table.headers if h not in dated and h in table.dated]
@@ -208,6 +148,93 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     return _cell(table, row, target or _text_column(table, exclude=matched))
 
 
+def _either(
+    question: str, table: Table, header_stems: dict[str, set[str]]
+) -> tuple[int, int, str] | None:
+    """The two rows "X or Y" names, with the column naming them; None unless it asks that.
+
+    The question must hold a comparative, and each side name a cell (:func:`_side_row`) of
+    the same column in two different rows. Which of them wins is :func:`_compared`'s to say.
+    """
+    said = words(question)
+    if "or" not in said or not set(said) & _COMPARATIVES:
+        return None
+    parts = _OR.split(question, maxsplit=1)
+    if len(parts) != 2:
+        return None
+    left, right = re.split(r"[,:;]", parts[0])[-1], parts[1]
+    headers = set().union(*header_stems.values())
+    sides = [_side_row(table, side, headers) for side in (left, right)]
+    if sides[0] is None or sides[1] is None:
+        return None
+    (a, column), (b, other) = sides
+    return (a, b, column) if a != b and column == other else None
+
+
+def _side_row(table: Table, side: str, headers: set[str]) -> tuple[int, str] | None:
+    """The row and column of the one cell that one side of "X or Y" names.
+
+    Words of one character count ("January 8"). The cell holding most of the side's terms,
+    at least half of them or of its own words ("Rome" in "Rome receive more votes"), and no
+    other cell as many in as few words; else None.
+    """
+    said = [w for w in _TOKEN.findall(side.lower()) if w not in STOP_WORDS | QUESTION_WORDS]
+    terms = {stem(w) for w in said if w not in _OPERATORS} - headers
+    scored = []
+    for r, cells in enumerate(table.rows):
+        for header, value in cells.items():
+            tokens = {stem(w) for w in _TOKEN.findall(value.lower())}
+            if 2 * (hits := len(terms & tokens)) >= min(len(terms), len(tokens)) > 0:
+                scored.append((hits, -len(tokens), r, header))
+    if not scored:
+        return None
+    best = max(scored)
+    return best[2:] if sum(s[:2] == best[:2] for s in scored) == 1 else None
+
+
+def _compared(
+    table: Table,
+    header_stems: dict[str, set[str]],
+    asked: set[str],
+    said: set[str],
+    anchor: str,
+    a: int,
+    b: int,
+) -> int | None:
+    """Row ``a`` or row ``b``, whichever the question's comparative prefers; None: unsure.
+
+    "More"/"less" compare the numeric column the question names (a place, "peaked higher",
+    counts down), "older" the years; "faster" the one column of times; "first"/"later" the
+    rows' years where they differ, else their order in the table. A tie settles nothing.
+    """
+    if said & (_MORE | _LESS | _FASTER | _SLOWER):
+        if said & (_FASTER | _SLOWER):
+            timed = [h for h in table.numeric if "time" in header_stems[h] and h != anchor]
+            column, highest = (timed[0] if len(timed) == 1 else None), bool(said & _SLOWER)
+        else:
+            column = _named_numeric(table, header_stems, asked, exclude=anchor)
+            highest = bool(said & _MORE)
+            aged = bool(said & (_AGES | {"older", "younger"}))
+            if column is None and aged:  # "which is older": the earlier year
+                column = next((h for h in table.headers if h in table.dated and h != anchor), None)
+            if column is not None and aged:
+                highest = highest != (column in table.dated)
+        if column is None:
+            return None
+        if header_stems[column] & _PLACE_STEMS:  # "peaked higher": the smaller chart position
+            highest = not highest
+        values = [_value(table, r, column) for r in (a, b)]
+        if None in values or values[0] == values[1]:
+            return None
+        return (a, b)[values.index(max(values) if highest else min(values))]  # type: ignore[type-var]
+    later = bool(said & _LATER)
+    dated = [h for h in table.headers if h in table.dated and h != anchor]
+    years = [_value(table, r, dated[0]) for r in (a, b)] if dated else [None, None]
+    if None not in years and years[0] != years[1]:
+        return (a, b)[years.index(max(years) if later else min(years))]  # type: ignore[type-var]
+    return max(a, b) if later else min(a, b)
+
+
 def _neighbour(table: Table, terms: set[str], target: str | None, after: bool) -> Cell | None:
     """The cell of the row after (or before) the row the question names."""
     anchor = _anchor(table, terms)
@@ -240,7 +267,7 @@ def _value(table: Table, row: int, column: str) -> float | None:
     """The number a cell is compared by: its year in a column of dates, else its first number."""
     cell = table.rows[row].get(column, "")
     if column in table.dated:
-        year = _YEAR.search(cell)
+        year = YEAR.search(cell)
         return float(year.group()) if year else None
     return number(cell)
 
@@ -356,32 +383,3 @@ def _text_column(table: Table, exclude: set[str]) -> str | None:
         if header not in exclude and header not in table.numeric:
             return header
     return None
-
-
-def whole_table_cell(
-    question: str,
-    passages: Sequence[Document],
-    doc_text: Callable[[str], str],
-    document: Callable[[str], Sequence[Document]],
-) -> tuple[Document, int, int] | None:
-    """The row and the cell (offsets in the row) of a question about a whole table.
-
-    Only when the best-ranked passage holds table rows and its document (``doc_text``) is one
-    table: :func:`answer_cell` says which cell, or None when the question compares no rows.
-    The row is cut from the passage that holds it (``document``: the document's passages),
-    so that its citation has that passage's place (``row 12``).
-    """
-    if not passages or not compares_rows(question) or not row_lines(passages[0].page_content):
-        return None
-    source = passages[0].metadata["source"]
-    table = parse_table(doc_text(source))
-    cell = answer_cell(question, table) if table is not None else None
-    if cell is None:
-        return None
-    start, end = table.spans[cell.row]
-    for doc in document(source):
-        base = int(doc.metadata["start"])
-        if base <= start and end <= base + len(doc.page_content):
-            a, b = table.places[cell.row][cell.header]
-            return sub_document(doc, start - base, end - base), a - start, b - start
-    return None  # a row across two passages: left to the reader

@@ -7,7 +7,8 @@ import pytest
 from rag import QA
 from rag.convert.office import load_csv
 from rag.read import TABLE_ANSWERER
-from rag.read.table_ops import answer_cell, parse_table
+from rag.read.table_ops import answer_cell
+from rag.read.table_parse import parse_table
 
 RESULTS = (
     '"Place","Rider","Team","Laps","Points","Notes"\n'
@@ -23,6 +24,21 @@ SHIPS = (
     '"Borealis","9 May 1929","Brest"\n'
     '"Cygnus","1 June 1929","Kiel"\n'
     '"Draco","4 April 1930","Brest"\n'
+)
+
+#: The medal winners' places are left empty, as results tables often do.
+TIMES = (
+    '"Rank","Athlete","Country","Time"\n'
+    '"","Kulik","Norway","39.17"\n'
+    '"","Moran","Sweden","39.25"\n'
+    '"3","Ito","Japan","39.54"\n'
+    '"4","Sand","Norway","40.02"\n'
+)
+CHARTS = (
+    '"Album","Year","Peak position"\n'
+    '"Blue Rooms","1998","14"\n'
+    '"Night Market","2001","3"\n'
+    '"Salt","2004","27"\n'
 )
 
 
@@ -105,6 +121,44 @@ def test_rows_the_question_names_are_the_ones_compared():
 )
 def test_first_and_last_over_dates_go_by_the_year(question, cell):
     assert answer(question, SHIPS) == cell
+
+
+def test_rows_whose_first_cells_are_empty_are_still_rows_of_the_table():
+    t = table(TIMES)
+    assert [r["Athlete"] for r in t.rows] == ["Kulik", "Moran", "Ito", "Sand"]
+    assert t.headers == ("Rank", "Athlete", "Country", "Time")  # the widest row's order
+    assert "Rank" not in t.rows[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "csv", "cell"),
+    [
+        ("Who had more points, Bruno Keel or Dora Lind?", RESULTS, "Bruno Keel"),
+        ("Did Emil or Chen score fewer points?", RESULTS, "Emil Sorn"),  # part of a name
+        ("Who was faster, Sand or Moran?", TIMES, "Moran"),  # the lower time
+        ("Who was slower: Kulik or Ito?", TIMES, "Ito"),
+        ("Which ship was launched first, Cygnus or Borealis?", SHIPS, "Borealis"),  # same year
+        ("Which ship is older, Draco or Aurora?", SHIPS, "Aurora"),  # the earlier year
+        ("Which was launched later, Aurora or Cygnus?", SHIPS, "Cygnus"),
+        ("Which album peaked higher, Salt or Blue Rooms?", CHARTS, "Blue Rooms"),  # position 14
+    ],
+)
+def test_which_of_two_named_rows_the_comparative_picks(question, csv, cell):
+    assert answer(question, csv) == cell
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who completed more laps, Ada Varga or Bruno Keel?",  # a tie: 25 and 25
+        "Which rider was not faster, Ada Varga or Bruno Keel?",  # a negation
+        "Did Ada Varga or Bruno Keel ride for Falcon?",  # no comparative
+        "Who had more points, Ada Varga or Marco Polo?",  # one side names no row
+        "Who had more wins, Ada Varga or Bruno Keel?",  # no column counts wins
+    ],
+)
+def test_either_questions_the_table_cannot_settle_are_left_to_the_reader(question):
+    assert answer(question) is None
 
 
 def test_a_question_of_two_steps_is_left_to_the_reader():

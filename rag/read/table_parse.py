@@ -1,0 +1,110 @@
+"""A document that is one table, parsed back into its rows and cells.
+
+The loaders write a table as one ``Header: value; Header: value.`` line per row
+(:func:`rag.convert.office.row_line`); the operations over a whole table
+(:mod:`rag.read.table_ops`) need the cells again, with where each sits in the document so that
+an answer can be cited by its row, and which columns hold numbers or years, worked out once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from rag.read.tables import row_lines
+from rag.text.words import stem, words
+
+#: A column is numeric when at least this share of its filled cells hold a number.
+NUMERIC_SHARE = 0.7
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+_CLOCK = re.compile(r"^(\d+):(\d\d(?:\.\d+)?)")
+YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A document's table: header names, each row's cells, and where each row and cell is."""
+
+    headers: tuple[str, ...]
+    rows: tuple[dict[str, str], ...]
+    #: each row's ``(start, end)`` in the document's text
+    spans: tuple[tuple[int, int], ...]
+    #: each cell's ``(start, end)`` in the document's text, by row and header
+    places: tuple[dict[str, tuple[int, int]], ...]
+    #: each cell's word stems, by row and header (compared with the question's)
+    stems: tuple[dict[str, frozenset[str]], ...]
+    #: the columns most of whose filled cells hold a number, and those holding a year
+    numeric: frozenset[str]
+    dated: frozenset[str]
+
+
+def parse_table(text: str) -> Table | None:
+    """The table a document's ``text`` is; None unless it is one table and nothing else.
+
+    The header names are those of the lines that are rows beyond doubt
+    (:func:`rag.read.tables.row_lines`); then every line must start with one of them, and
+    every row must share at least half its columns with the widest row (a workbook's second
+    sheet, a heading, prose: not one table; a row whose first cells are empty, such as the
+    medal winners of a results table without a rank, is still a row). Cells are cut where a
+    known header follows, so that a value holding "; " ("premiered Copenhagen; Danish Radio
+    ...") neither hides its row nor splits its cell. A header that appears twice in a row
+    keeps its first cell.
+    """
+    headers: dict[str, None] = {}
+    for start, end in row_lines(text):
+        for part in text[start:end].split("; "):
+            headers.setdefault(part.partition(": ")[0])
+    if not headers:
+        return None
+    names = "|".join(re.escape(h) for h in sorted(headers, key=len, reverse=True))
+    cut = re.compile(rf"; (?=(?:{names}): )")
+    rows: list[dict[str, str]] = []
+    spans: list[tuple[int, int]] = []
+    places: list[dict[str, tuple[int, int]]] = []
+    cursor = 0
+    for line in text.split("\n"):
+        start, cursor = cursor, cursor + len(line) + 1
+        body = line.rstrip()
+        if not body:
+            continue
+        spans.append((start, start + len(body)))
+        body = body[:-1] if body.endswith(".") else body
+        cells: dict[str, str] = {}
+        where: dict[str, tuple[int, int]] = {}
+        at = start
+        for part in cut.split(body):
+            header, sep, value = part.partition(": ")
+            if not sep or header not in headers:
+                return None  # a line that is no row of this table
+            if header not in cells:
+                cells[header] = value
+                where[header] = (at + len(header) + 2, at + len(part))
+            at += len(part) + 2
+        rows.append(cells)
+        places.append(where)
+    if len(rows) < 2:
+        return None
+    widest = max(rows, key=len)
+    if any(2 * len(cells.keys() - widest.keys()) > len(cells) for cells in rows):
+        return None  # rows of another table
+    headers = dict.fromkeys([*widest, *headers])  # in the widest row's order
+    stems = tuple({h: frozenset(stem(w) for w in words(v)) for h, v in r.items()} for r in rows)
+    numeric = frozenset(h for h in headers if _mostly(rows, h, lambda c: number(c) is not None))
+    dated = frozenset(h for h in headers if _mostly(rows, h, lambda c: bool(YEAR.search(c))))
+    return Table(tuple(headers), tuple(rows), tuple(spans), tuple(places), stems, numeric, dated)
+
+
+def _mostly(rows: Sequence[dict[str, str]], header: str, holds: Callable[[str], bool]) -> bool:
+    """Whether at least :data:`NUMERIC_SHARE` of a column's filled cells hold something."""
+    cells = [c[header] for c in rows if c.get(header, "").strip()]
+    return bool(cells) and sum(map(holds, cells)) >= NUMERIC_SHARE * len(cells)
+
+
+def number(cell: str) -> float | None:
+    """The cell's first number; a clock time ("1:02.5") in its smallest unit."""
+    clock = _CLOCK.match(cell.strip())
+    if clock:
+        return 60 * float(clock.group(1)) + float(clock.group(2))
+    found = _NUMBER.search(cell)
+    return float(found.group().replace(",", "")) if found else None
