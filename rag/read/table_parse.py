@@ -108,3 +108,47 @@ def number(cell: str) -> float | None:
         return 60 * float(clock.group(1)) + float(clock.group(2))
     found = _NUMBER.search(cell)
     return float(found.group().replace(",", "")) if found else None
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The answer: ``header``'s cell of row ``row`` (an index into :attr:`Table.rows`)."""
+
+    row: int
+    header: str
+
+
+def cell_value(table: Table, row: int, column: str) -> float | None:
+    """The number a cell is compared by: its year in a column of dates, else its first number."""
+    cell = table.rows[row].get(column, "")
+    if column in table.dated:
+        year = YEAR.search(cell)
+        return float(year.group()) if year else None
+    return number(cell)
+
+
+def cell_of(table: Table, row: int, header: str | None) -> Cell | None:
+    """``header``'s cell of ``row``, unless there is no such column or the cell is empty."""
+    if header is None or not table.rows[row].get(header, "").strip():
+        return None
+    return Cell(row, header)
+
+
+def named_numeric(
+    table: Table, header_stems: dict[str, set[str]], asked: set[str], exclude: str | None
+) -> str | None:
+    """The numeric column whose header shares most words with the question."""
+    scored = [
+        (len(header_stems[h] & asked), h)
+        for h in table.headers
+        if h != exclude and h in table.numeric
+    ]
+    scored = [(n, h) for n, h in scored if n > 0]
+    return max(scored, key=lambda t: t[0])[1] if scored else None
+
+
+def time_column(table: Table, header_stems: dict[str, set[str]], exclude: str | None) -> str | None:
+    """The one numeric column of times ("Time", "Time (s)"), for faster and slower."""
+    timed = [h for h in table.headers
+             if h in table.numeric and "time" in header_stems[h] and h != exclude]  # fmt: skip
+    return timed[0] if len(timed) == 1 else None

@@ -41,6 +41,8 @@ CHARTS = (
     '"Salt","2004","27"\n'
 )
 
+CHARTS_2004 = CHARTS + '"Harbour","2004","9"\n'
+
 
 def text_of(csv: str) -> str:
     """The document text ``rag`` makes of a CSV: one line per row, a blank line between."""
@@ -159,6 +161,33 @@ def test_which_of_two_named_rows_the_comparative_picks(question, csv, cell):
 )
 def test_either_questions_the_table_cannot_settle_are_left_to_the_reader(question):
     assert answer(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "csv", "cell"),
+    [
+        ("Who raced the fastest?", TIMES, "Kulik"),  # the lowest time
+        ("Who was the slowest athlete?", TIMES, "Sand"),
+        ("Which rider is listed below Chen Mirow?", RESULTS, "Dora Lind"),
+        ("Which rider is above Chen Mirow?", RESULTS, "Bruno Keel"),
+        ("Which album was released the same year as Salt?", CHARTS_2004, "Harbour"),
+        ("Which rider had the same number of laps as Chen Mirow?", RESULTS, "Ada Varga"),
+    ],
+)
+def test_time_place_and_same_value_questions_get_their_cell(question, csv, cell):
+    assert answer(question, csv) == cell
+
+
+@pytest.mark.parametrize(
+    ("question", "csv"),
+    [
+        ("Which rider scored above 20 points?", RESULTS),  # a condition, not a neighbour
+        ("Which album was released the same year as Salt?", CHARTS),  # no other row shares it
+        ("Who was as fast as the same rider as Marco Polo?", RESULTS),  # names no row
+    ],
+)
+def test_conditions_and_unmatched_values_are_left_to_the_reader(question, csv):
+    assert answer(question, csv) is None
 
 
 def test_a_question_of_two_steps_is_left_to_the_reader():
