@@ -61,11 +61,24 @@ def row_line(headers: Sequence[str], cells: Sequence[str]) -> str:
 
 
 def _header_row(rows: Sequence[Sequence[str]]) -> bool:
-    """Whether the first row names the columns: all its cells are filled and none is a number."""
+    """Whether the first row names the columns.
+
+    None of its cells is a number, and all are filled but at most one of two or more: an index
+    or a date column often has no name.
+    """
     if len(rows) < 2 or not rows[0]:
         return False
     first = [c.strip() for c in rows[0]]
-    return all(first) and not any(_is_number(c) for c in first)
+    filled = [c for c in first if c]
+    unnamed = len(first) - len(filled)
+    return (unnamed == 0 or (unnamed == 1 and len(filled) >= 2)) and not any(
+        _is_number(c) for c in filled
+    )
+
+
+def _headers(first: Sequence[str]) -> list[str]:
+    """The header row's names, a column without one named by its place ("Column 1")."""
+    return [c.strip() or f"Column {i}" for i, c in enumerate(first, 1)]
 
 
 def _is_number(text: str) -> bool:
@@ -78,7 +91,7 @@ def _is_number(text: str) -> bool:
 
 def table_lines(rows: Sequence[Sequence[str]]) -> Iterator[tuple[int, str]]:
     """``(row number, line)`` for each non-empty row; row numbers are 1-based as in the file."""
-    headers: Sequence[str] = rows[0] if _header_row(rows) else ()
+    headers: Sequence[str] = _headers(rows[0]) if _header_row(rows) else ()
     for number, cells in enumerate(rows, 1):
         if headers and number == 1:
             continue

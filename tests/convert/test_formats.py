@@ -17,6 +17,7 @@ import pytest
 
 from rag import QA, Settings
 from rag.convert.loaders import SkipFile, load
+from rag.convert.office import load_csv
 from rag.preprocess.chunking import chunk_text
 from rag.preprocess.cleaning import clean
 
@@ -227,6 +228,21 @@ def test_rows_repeat_their_headers_and_docx_tables_become_rows(tmp_path: Path) -
     doc = _clean(tmp_path / "s.docx")
     assert "Pier: North; Depth: 12 m.\nPier: East; Depth: 9 m." in doc.text
     assert doc.text.startswith("Harbour Survey\n\nThe survey covered")
+
+
+@pytest.mark.parametrize(
+    ("csv", "first"),
+    [
+        # an unnamed date column: still a header row, the column named by its place
+        (",Ship,Yard\n6 March,Aurora,Kiel\n", "Column 1: 6 March; Ship: Aurora; Yard: Kiel."),
+        # two unnamed columns: no header row, cells joined as they are
+        (",,Yard\n6 March,Aurora,Kiel\n", "Yard."),
+        # a number among the names: data, not a header row
+        ("Ship,1928,Yard\nAurora,3,Kiel\n", "Ship | 1928 | Yard."),
+    ],
+)
+def test_a_header_row_may_leave_one_column_unnamed(csv: str, first: str) -> None:
+    assert load_csv(csv).parts[0][0] == first
 
 
 def test_pptx_sections_follow_slides_with_notes(tmp_path: Path) -> None:
