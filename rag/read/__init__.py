@@ -18,6 +18,8 @@ __getattr__, __dir__, __all__ = _front_door(
         "confidence": ("ConfidenceMap",),
         "model": ("FIRST_WINDOWS", "ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
         "shape": ("ShapeModel",),
+        "table_ops": ("answer_cell",),
+        "table_parse": ("parse_table",),
         "windows": ("Span", "Window", "batch", "best_span", "configure"),
     },
 )
