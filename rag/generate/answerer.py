@@ -5,6 +5,9 @@ Three guards stand around the model:
 - **before**: the reader's no-answer margin for the best span of the retrieved passages; below
   the calibrated threshold the model is not called and the answer is an abstention, exactly as
   in extractive mode (so switching answerers does not change *when* the system answers);
+  a question comparing a table's rows ("which rider has the most points?") is answered with
+  the cell the whole table gives (:meth:`ExtractiveAnswerer.table_answer`), which a model
+  shown a few rows cannot compute;
 - **in the prompt**: passages travel as numbered, delimited data (:mod:`rag.generate.prompts`);
 - **after**: :class:`~rag.cite.checker.CitationChecker` strips unsafe markup, drops invalid
   markers, finds the supporting sentence for each citation and flags unsupported answers.
@@ -80,6 +83,11 @@ class GenerativeAnswerer(Answerer):
         or be an abstention when the model refused.
         """
         query = query or question
+        table = self.gate.table_answer(question, query, passages)
+        if table is not None:  # a question comparing a table's rows: read, not written
+            yield table.text
+            yield table
+            return
         found = self.gate.find(query, passages)
         score = found.score if found else 0.0
         if found is None or score < self.gate.threshold:

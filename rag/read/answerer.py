@@ -174,10 +174,9 @@ class ExtractiveAnswerer(Answerer):
         part_of_two: bool = False,
     ) -> Answer:
         which_document = asks_which_document(query)
-        document = None if which_document else self.document
-        cell = whole_table_cell(query, passages, self.doc_text, document) if document else None
-        if cell is not None:  # "which rider has the most points?": the table read whole
-            return self._cell_answer(question, query, *cell)
+        table = None if which_document else self.table_answer(question, query, passages)
+        if table is not None:  # "which rider has the most points?": the table read whole
+            return table
         rows = None if which_document else focus_rows(passages, self._coverage(query))
         passages = rows or passages
         if not which_document:  # "... under PEP 238?": read PEP 238, not one citing it
@@ -239,15 +238,21 @@ class ExtractiveAnswerer(Answerer):
             confidence_label=confidence_label(confidence),
         )
 
-    def _cell_answer(
-        self, question: str, query: str, row: Document, start: int, end: int
-    ) -> Answer:
-        """The cell ``row[start:end]`` as the answer, cited by its row.
+    def table_answer(
+        self, question: str, query: str, passages: Sequence[Document]
+    ) -> Answer | None:
+        """The cell a question comparing a table's rows asks for, cited by its row; or None.
 
-        Its score is the reader's margin reading the row alone, which does not tell right cells
-        from wrong ones (README "Reader v2 vs v3"), so the threshold does not apply; it carries
-        no confidence, since the map was fitted to the reader's own spans.
+        The best passage's table is read whole (:mod:`rag.read.whole_table`). The score, the
+        reader's margin on the row alone, does not tell right cells from wrong ones (README
+        "Reader v2 vs v3"): the threshold does not apply, and there is no confidence.
         """
+        if self.document is None:
+            return None
+        cell = whole_table_cell(query, passages, self.doc_text, self.document)
+        if cell is None:
+            return None
+        row, start, end = cell
         span = max(self.model.read(self.model.windows(query, [row.page_content])),
                    key=lambda s: s.margin)  # fmt: skip
         base = int(row.metadata["start"])

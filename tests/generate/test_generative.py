@@ -286,3 +286,22 @@ def test_rewrite_prompt_keeps_only_recent_turns():
     turns = [(f"question {i}?", f"answer {i}") for i in range(6)]
     _, user = rewrite_messages("and then?", turns)
     assert "question 0?" not in user.content and "question 5?" in user.content
+
+
+def test_a_question_comparing_a_tables_rows_is_read_from_the_table_not_written(
+    make_corpus, embedder
+):
+    """The model is shown a few rows; the most points is a fact of the whole table."""
+    from tests.read.test_table_ops import RESULTS
+
+    settings = make_corpus({"results.csv": RESULTS, "notes.txt": "The season opened in May.\n"})
+    model, calls = scripted("Emil Sorn has the most points [1].")
+    with QA(settings, embedder=embedder, chat_model=model) as qa:
+        table = qa.ask("Which rider has the most points?")
+        streamed = list(qa.stream("Which rider has the most points?"))
+        written = qa.ask("Which team does Dora Lind ride for?")
+    assert table.text == "Ada Varga [1]" and table.answerer == "extractive:table"
+    assert table.citations[0].location == "row 2"
+    assert streamed[0] == "Ada Varga [1]" and streamed[-1].text == table.text
+    assert len(calls.prompts) == 1  # only the question a row answers reached the model
+    assert written.answerer == "chat:fake-list-chat-model"
