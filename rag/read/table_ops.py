@@ -30,12 +30,13 @@ from __future__ import annotations
 import itertools
 import re
 
-from rag.read.table_pairs import compared, either, same_as
+from rag.read.table_pairs import compared, either, matching, same_as
 from rag.read.table_parse import (
     Cell,
     Table,
     cell_of,
     cell_value,
+    fold,
     named_numeric,
     number,
     time_column,
@@ -72,30 +73,34 @@ _TARGET = re.compile(r"\b(?:which|what)\s+((?:\w+\s+){0,2}\w+)", re.IGNORECASE)
 def compares_rows(question: str) -> bool:
     """Whether ``question`` compares rows, and is no count.
 
-    It says most, least, first, last, after or before, or it asks "X or Y" with a
-    comparative ("which is larger, X or Y?").
+    It says most, least, first, last, after or before, asks "X or Y" ("which is larger, X or
+    Y?", "which was held in January, X or Y?") or for a row with "the same" value as another.
     """
     said = set(words(question))
-    pair = "or" in said and bool(said & COMPARATIVES)
     same = {"same", "as"} <= said
-    return bool(said & OPERATIONS or pair or same) and not _COUNT.match(question)
+    return bool(said & OPERATIONS or "or" in said or same) and not _COUNT.match(question)
 
 
 def answer_cell(question: str, table: Table) -> Cell | None:
     """The cell ``question`` asks for when it compares rows; None when it does not."""
     if not compares_rows(question):
         return None
+    question = fold(question)
     asked = [w for w in words(question) if w not in STOP_WORDS and w not in QUESTION_WORDS]
     said = set(asked)
-    header_stems = {h: {stem(w) for w in words(h)} for h in table.headers}
+    header_stems = {h: {stem(w) for w in words(fold(h))} for h in table.headers}
     all_header_stems = set().union(*header_stems.values())
     asked_stems = {stem(w) for w in asked}
     terms = {stem(w) for w in asked if w not in OPERATORS} - all_header_stems
     named = either(question, table, header_stems)
     if named is not None:  # "who was faster, Oyama or Sunde?": one of the two, or none
         a, b, column = named
-        winner = None if "not" in said else compared(table, header_stems, asked_stems, said,
-                                                       column, a, b)  # fmt: skip
+        if "not" in said:
+            return None
+        if said & COMPARATIVES:
+            winner = compared(table, header_stems, asked_stems, said, column, a, b)
+        else:  # "which race was held in January, X or Y?"
+            winner = matching(table, question, all_header_stems, column, a, b)
         return None if winner is None else cell_of(table, winner, column)
     if {"same", "as"} <= set(words(question)):  # "the same year as Mind Control?"
         return same_as(question, table, header_stems)
@@ -125,7 +130,7 @@ def answer_cell(question: str, table: Table) -> Cell | None:
             return cell_of(table, row, target or _text_column(table, exclude={column, *matched}))
     if said & SUPERLATIVES:
         if said & (FASTEST | SLOWEST):  # "who raced the fastest?": the lowest time
-            column, highest = time_column(table, header_stems, target), bool(said & SLOWEST)
+            column, highest = time_column(table, header_stems, None), bool(said & SLOWEST)
         else:
             column = named_numeric(table, header_stems, asked_stems, exclude=target)
             highest = bool(said & MOST)

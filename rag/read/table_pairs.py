@@ -12,10 +12,17 @@ from __future__ import annotations
 
 import re
 
-from rag.read.table_parse import Cell, Table, cell_of, cell_value, named_numeric, time_column
+from rag.read.table_parse import (
+    Cell,
+    Table,
+    cell_of,
+    cell_value,
+    fold,
+    named_numeric,
+    time_column,
+)
 from rag.read.table_words import (
     AGES,
-    COMPARATIVES,
     FASTER,
     LATER,
     LESS,
@@ -37,11 +44,11 @@ def either(
 ) -> tuple[int, int, str] | None:
     """The two rows "X or Y" names, with the column naming them; None unless it asks that.
 
-    The question must hold a comparative, and each side name a cell (:func:`_side_row`) of
-    the same column in two different rows. Which of them wins is :func:`compared`'s to say.
+    Each side must name a cell (:func:`_side_row`) of the same column in two different rows.
+    Which of them the question wants is :func:`compared`'s to say when it holds a comparative,
+    else :func:`matching`'s.
     """
-    said = words(question)
-    if "or" not in said or not set(said) & COMPARATIVES:
+    if "or" not in words(question):
         return None
     parts = _OR.split(question, maxsplit=1)
     if len(parts) != 2:
@@ -67,13 +74,34 @@ def _side_row(table: Table, side: str, headers: set[str]) -> tuple[int, str] | N
     scored = []
     for r, cells in enumerate(table.rows):
         for header, text in cells.items():
-            tokens = {stem(w) for w in _TOKEN.findall(text.lower())}
+            tokens = {stem(w) for w in _TOKEN.findall(fold(text).lower())}
             if 2 * (hits := len(terms & tokens)) >= min(len(terms), len(tokens)) > 0:
                 scored.append((hits, -len(tokens), r, header))
     if not scored:
         return None
     best = max(scored)
     return best[2:] if sum(s[:2] == best[:2] for s in scored) == 1 else None
+
+
+def matching(
+    table: Table, question: str, headers: set[str], column: str, a: int, b: int
+) -> int | None:
+    """Row ``a`` or row ``b``: the only one whose other cells hold the question's other words.
+
+    "Which race was held in January, X or Y?": "January" is in one of the two rows. Words
+    of the naming cells and of the column names do not count; when both rows or neither hold
+    one, the table does not settle it.
+    """
+    named = table.stems[a][column] | table.stems[b][column]
+    terms = {stem(w) for w in words(question) if w not in STOP_WORDS | QUESTION_WORDS}
+    terms -= named | headers
+    hits = [
+        sum(len(terms & stems) for header, stems in table.stems[row].items() if header != column)
+        for row in (a, b)
+    ]
+    if min(hits) > 0 or max(hits) == 0:
+        return None
+    return a if hits[0] else b
 
 
 def compared(

@@ -9,6 +9,7 @@ an answer can be cited by its row, and which columns hold numbers or years, work
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -89,10 +90,17 @@ def parse_table(text: str) -> Table | None:
     if any(2 * len(cells.keys() - widest.keys()) > len(cells) for cells in rows):
         return None  # rows of another table
     headers = dict.fromkeys([*widest, *headers])  # in the widest row's order
-    stems = tuple({h: frozenset(stem(w) for w in words(v)) for h, v in r.items()} for r in rows)
+    stems = tuple(
+        {h: frozenset(stem(w) for w in words(fold(v))) for h, v in r.items()} for r in rows
+    )
     numeric = frozenset(h for h in headers if _mostly(rows, h, lambda c: number(c) is not None))
     dated = frozenset(h for h in headers if _mostly(rows, h, lambda c: bool(YEAR.search(c))))
     return Table(tuple(headers), tuple(rows), tuple(spans), tuple(places), stems, numeric, dated)
+
+
+def fold(text: str) -> str:
+    """``text`` without its accents: a question typing "Szucs" names the cell "Szűcs"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _mostly(rows: Sequence[dict[str, str]], header: str, holds: Callable[[str], bool]) -> bool:
