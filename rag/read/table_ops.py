@@ -122,6 +122,10 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     ranked = _ranked_by(asked, table, header_stems, exclude=target)
     if ranked is None and said & _DATED_ORDINALS and dated and dated[0] != target:
         ranked = (dated[0], next(iter(said & _DATED_ORDINALS)))  # "played earliest"
+    if ranked is None and said & (FIRST | LAST):  # "which institution was *founded* last?"
+        named = [h for h in dated if h != target and header_stems[h] & asked_stems]
+        if named:
+            ranked = (named[0], next(iter(said & (FIRST | LAST))))
     if ranked is not None and not said & SUPERLATIVES:  # "last place", "top in points"
         column, word = ranked
         highest = _ordinal_is_highest(word, table, column)

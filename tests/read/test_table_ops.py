@@ -125,6 +125,18 @@ def test_first_and_last_over_dates_go_by_the_year(question, cell):
     assert answer(question, SHIPS) == cell
 
 
+@pytest.mark.parametrize(
+    ("question", "cell"),
+    [
+        ("Which institution was founded last?", "Quinnipiac"),  # by year, not the table's order
+        ("Which institution was founded first?", "Yale"),
+    ],
+)
+def test_first_and_last_go_by_the_dates_the_question_names(question, cell):
+    csv = '"Institution","Founded"\n"Yale","1701"\n"Quinnipiac","1929"\n"Trinity","1823"\n'
+    assert answer(question, csv) == cell
+
+
 def test_rows_whose_first_cells_are_empty_are_still_rows_of_the_table():
     t = table(TIMES)
     assert [r["Athlete"] for r in t.rows] == ["Kulik", "Moran", "Ito", "Sand"]
