@@ -6,7 +6,8 @@ whether the question wants a span or evidence sentences, and a :class:`Confidenc
 reader's margin into the chance the answer is right. The window helpers are shared with
 training; the window builder itself is ``rag.read.windows.windows`` (its module's name).
 A document's header block is read as one table row, and a named document's own name is
-never the span (``rag.read.headers``).
+never the span (``rag.read.headers``). A question comparing a table's rows is answered from the
+whole table (:func:`answer_cell` over :func:`parse_table`'s cells; ``rag.read.table_ops``).
 """
 
 from rag import _front_door
