@@ -66,8 +66,8 @@ _WHEN = re.compile(r"^\W*(?:when\b|(?:what|which)\s+(?:year|date|day|month|seaso
 _DATE_STEMS = frozenset({"date", "year", "day", "month", "season", "when"})
 #: "How many ...", "how much ...": a count or a sum, not a cell of the table.
 _COUNT = re.compile(r"^\W*how\s+(?:many|much)\b", re.IGNORECASE)
-#: "which rider", "what year built": the words after the question word name the column.
-_TARGET = re.compile(r"\b(?:which|what)\s+((?:\w+\s+){0,2}\w+)", re.IGNORECASE)
+#: "which rider", "what was the first ship": a word after the question word names the column.
+_TARGET = re.compile(r"\b(?:which|what)\s+((?:\w+\s+){0,5}\w+)", re.IGNORECASE)
 
 
 def compares_rows(question: str) -> bool:
@@ -208,15 +208,19 @@ def _ranked_by(
 
 
 def _target(question: str, table: Table, header_stems: dict[str, set[str]]) -> str | None:
-    """The column named right after "which"/"what" ("which rider"), if any."""
+    """The column the first word after "which"/"what" names, if any.
+
+    Verbs, articles and operators are passed over: "which *rider*", "what was the first *ship*".
+    """
     found = _TARGET.search(question)
     if not found:
         return None
-    named = {
+    content = [
         stem(w)
         for w in words(found.group(1))
         if w not in STOP_WORDS and w not in QUESTION_WORDS and w not in OPERATORS
-    }
+    ]
+    named = set(content[:1])
     if not named:
         return None
     best = max(table.headers, key=lambda h: len(header_stems[h] & named))

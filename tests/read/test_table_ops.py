@@ -125,6 +125,14 @@ def test_first_and_last_over_dates_go_by_the_year(question, cell):
     assert answer(question, SHIPS) == cell
 
 
+def test_the_column_asked_for_is_named_after_which_or_what_past_its_verbs():
+    # a leading column of names is the first one, but the question asks for a ship
+    csv = '"Builder","Ship","Yard"\n"Vulcan","Aurora","Kiel"\n"Penhoet","Borealis","Brest"\n'
+    csv += '"Ateliers","Cygnus","Brest"\n'
+    assert answer("What was the first ship to be launched at Brest?", csv) == "Borealis"
+    assert answer("Which builder was the last one at Brest?", csv) == "Ateliers"
+
+
 @pytest.mark.parametrize(
     ("question", "cell"),
     [
