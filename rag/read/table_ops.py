@@ -92,9 +92,9 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     all_header_stems = set().union(*header_stems.values())
     asked_stems = {stem(w) for w in asked}
     terms = {stem(w) for w in asked if w not in OPERATORS} - all_header_stems
-    named = either(question, table, header_stems)
-    if named is not None:  # "who was faster, Oyama or Sunde?": one of the two, or none
-        a, b, column = named
+    pair = either(question, table, header_stems)
+    if pair is not None:  # "who was faster, Oyama or Sunde?": one of the two, or none
+        a, b, column = pair
         if "not" in said:
             return None
         if said & COMPARATIVES:
@@ -123,9 +123,9 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     if ranked is None and said & _DATED_ORDINALS and dated and dated[0] != target:
         ranked = (dated[0], next(iter(said & _DATED_ORDINALS)))  # "played earliest"
     if ranked is None and said & (FIRST | LAST):  # "which institution was *founded* last?"
-        named = [h for h in dated if h != target and header_stems[h] & asked_stems]
-        if named:
-            ranked = (named[0], next(iter(said & (FIRST | LAST))))
+        by_date = [h for h in dated if h != target and header_stems[h] & asked_stems]
+        if by_date:
+            ranked = (by_date[0], next(iter(said & (FIRST | LAST))))
     if ranked is not None and not said & SUPERLATIVES:  # "last place", "top in points"
         column, word = ranked
         highest = _ordinal_is_highest(word, table, column)
