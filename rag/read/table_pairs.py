@@ -34,6 +34,7 @@ from rag.read.table_words import (
 from rag.text.words import QUESTION_WORDS, STOP_WORDS, stem, words
 
 _OR = re.compile(r"\bor\b", re.IGNORECASE)
+_UNNAMING = STOP_WORDS | QUESTION_WORDS
 _TOKEN = re.compile(r"\w+")
 #: "the same year as Mind Control": what comes after "as" names the row.
 _SAME = re.compile(r"\bsame\b.*?\bas\b(?P<ref>.+)$", re.IGNORECASE)
@@ -55,26 +56,36 @@ def either(
         return None
     left, right = re.split(r"[,:;]", parts[0])[-1], parts[1]
     headers = set().union(*header_stems.values())
-    sides = [_side_row(table, side, headers) for side in (left, right)]
+    tokens = _cell_tokens(table)
+    sides = [_side_row(tokens, side, headers) for side in (left, right)]
     if sides[0] is None or sides[1] is None:
         return None
     (a, column), (b, other) = sides
     return (a, b, column) if a != b and column == other else None
 
 
-def _side_row(table: Table, side: str, headers: set[str]) -> tuple[int, str] | None:
+def _cell_tokens(table: Table) -> list[dict[str, set[str]]]:
+    """Each cell's stems, words of one letter included ("January 8"), without accents."""
+    return [
+        {h: {stem(w) for w in _TOKEN.findall(fold(text).lower())} for h, text in row.items()}
+        for row in table.rows
+    ]
+
+
+def _side_row(
+    cells: list[dict[str, set[str]]], side: str, headers: set[str]
+) -> tuple[int, str] | None:
     """The row and column of the one cell that one side of "X or Y" names.
 
     Words of one character count ("January 8"). The cell holding most of the side's terms,
     at least half of them or of its own words ("Rome" in "Rome receive more votes"), and no
     other cell as many in as few words; else None.
     """
-    said = [w for w in _TOKEN.findall(side.lower()) if w not in STOP_WORDS | QUESTION_WORDS]
+    said = [w for w in _TOKEN.findall(side.lower()) if w not in _UNNAMING]
     terms = {stem(w) for w in said if w not in OPERATORS} - headers
     scored = []
-    for r, cells in enumerate(table.rows):
-        for header, text in cells.items():
-            tokens = {stem(w) for w in _TOKEN.findall(fold(text).lower())}
+    for r, row in enumerate(cells):
+        for header, tokens in row.items():
             if 2 * (hits := len(terms & tokens)) >= min(len(terms), len(tokens)) > 0:
                 scored.append((hits, -len(tokens), r, header))
     if not scored:
@@ -93,7 +104,7 @@ def matching(
     one, the table does not settle it.
     """
     named = table.stems[a][column] | table.stems[b][column]
-    terms = {stem(w) for w in words(question) if w not in STOP_WORDS | QUESTION_WORDS}
+    terms = {stem(w) for w in words(question) if w not in _UNNAMING}
     terms -= named | headers
     hits = [
         sum(len(terms & stems) for header, stems in table.stems[row].items() if header != column)
@@ -157,7 +168,7 @@ def same_as(question: str, table: Table, header_stems: dict[str, set[str]]) -> C
     if found is None:
         return None
     headers = set().union(*header_stems.values())
-    named = _side_row(table, found.group("ref"), headers)
+    named = _side_row(_cell_tokens(table), found.group("ref"), headers)
     if named is None:
         return None
     row, anchor = named
