@@ -12,7 +12,8 @@ SQuAD v1.1 has no unanswerable questions, so three kinds are made here (the SQuA
   passages on the right topic that do not hold the answer.
 * the paragraph with the answer's sentence removed (same topic, same words, no answer);
 * the BM25-closest paragraph of another article (and of the same article) that does not
-  contain any reference answer.
+  contain any reference answer, and the closest of another article by the retriever's dense
+  embedding.
 
 ``bench/reader.py`` builds its related-but-silent evaluation questions from the 35 evaluation
 articles with the same :func:`swap_entity`.
@@ -23,9 +24,11 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 TRAIN_ARTICLES = (
     "Super_Bowl_50",
@@ -58,7 +61,7 @@ class Example:
     question: str
     passage: str
     answers: tuple[str, ...]
-    kind: str  # answerable | silent | removed | other-article | same-article | entity
+    kind: str  # answerable | silent | removed | other-article | same-article | entity | dense
     starts: tuple[int, ...] = ()  # character offset of each answer in the passage
     source: str = "squad-dev13"  # which training source (training.qa_sources.SOURCES)
 
@@ -239,6 +242,40 @@ def retrieved_negatives(examples: list[Example], articles: list[dict]) -> list[E
             if text:
                 out.append(Example(e.qid + "-" + kind, e.article, e.question, text, (), kind,
                                    (), e.source))  # fmt: skip
+    return out
+
+
+def dense_negatives(
+    examples: list[Example],
+    articles: list[dict],
+    encode: Callable[[list[str]], np.ndarray],
+    limit: int = 8000,
+    seed: int = 0,
+) -> list[Example]:
+    """Per question, the paragraph of another article closest by the retriever's embedding.
+
+    ``rag`` retrieves with dense vectors as well as BM25, so the other articles' passages a
+    reader meets at run time are often close in meaning without sharing words: those are the
+    ones it answered from (bench/reader.py, "other articles' passages"). ``encode`` maps texts
+    to unit vectors; at most ``limit`` paragraphs of the source (a seeded sample) are searched.
+    """
+    if not examples:
+        return []
+    paragraphs = [(a["title"], p["context"]) for a in articles for p in a["paragraphs"]]
+    if len(paragraphs) > limit:
+        paragraphs = random.Random(seed).sample(paragraphs, limit)
+    vectors = encode([t for _, t in paragraphs])
+    out = []
+    for i in range(0, len(examples), 512):
+        chunk = examples[i : i + 512]
+        scores = encode([e.question for e in chunk]) @ vectors.T
+        for e, row in zip(chunk, scores, strict=True):
+            for j in np.argsort(-row, kind="stable")[:8]:
+                title, text = paragraphs[int(j)]
+                if title != e.article and not contains_any(text, e.answers):
+                    out.append(Example(e.qid + "-dense", e.article, e.question, text, (),
+                                       "dense", (), e.source))  # fmt: skip
+                    break
     return out
 
 

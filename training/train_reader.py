@@ -53,24 +53,18 @@ from rag.evaluation.metrics import exact_match, token_f1
 from rag.read.windows import Span, Window, batch, best_span, configure, windows
 from rag.settings import DEFAULT_EMBEDDING_MODEL
 from training.qa_sources import SOURCES, load_source
-from training.squad_data import (
-    Example,
-    answerable,
-    entity_negatives,
-    removed_negatives,
-    retrieved_negatives,
-    silent,
+from training.reader_stream import (
+    DEFAULT_MIX,
+    DEFAULT_NEGATIVES,
+    KINDS,
+    negatives_for,
+    parse_mix,
+    pick_negatives,
+    question_stream,
 )
+from training.squad_data import Example, answerable, entity_negatives, silent
 
 log = logging.getLogger("train_reader")
-
-#: Share of each source in the question stream (renormalised over the sources that remain).
-DEFAULT_MIX = (
-    "squad-train=0.40,squad-dev13=0.04,newwiki=0.12,amazon=0.14,qed=0.12,wtq=0.12,tatqa=0.06"
-)
-#: Share of each no-answer kind among the no-answer windows (where a question has that kind).
-NEGATIVE_KINDS = {"silent": 0.3, "entity": 0.2, "same-article": 0.15, "other-article": 0.15,
-                  "removed": 0.2}  # fmt: skip
 
 
 # -- features ------------------------------------------------------------------------------------
@@ -119,64 +113,6 @@ def batches(feats: list, size: int, rng: random.Random) -> list[list]:
         block = sorted(feats[i : i + pool], key=lambda f: len(f[0].ids))
         out.extend(block[j : j + size] for j in range(0, len(block), size))
     rng.shuffle(out)
-    return out
-
-
-# -- the stream of questions ----------------------------------------------------------------------
-def parse_mix(text: str) -> dict[str, float]:
-    mix = {k: float(v) for k, v in (part.split("=") for part in text.split(","))}
-    unknown = set(mix) - set(SOURCES)
-    if unknown:
-        raise SystemExit(f"unknown sources in --mix: {sorted(unknown)}")
-    return mix
-
-
-def question_stream(
-    pools: dict[str, list[Example]], mix: dict[str, float], n: int, rng: random.Random
-) -> list[Example]:
-    """``n`` distinct questions drawn from the pools in the proportions of ``mix``.
-
-    A source that runs out leaves the draw; the others share its weight.
-    """
-    left = {s: rng.sample(pool, len(pool)) for s, pool in pools.items() if mix.get(s, 0) > 0}
-    out: list[Example] = []
-    while len(out) < n and left:
-        names = list(left)
-        source = rng.choices(names, weights=[mix[s] for s in names])[0]
-        out.append(left[source].pop())
-        if not left[source]:
-            del left[source]
-    return out
-
-
-def negatives_for(
-    questions: list[Example], articles: dict[str, list[dict]], seed: int
-) -> dict[str, list[Example]]:
-    """Every no-answer kind for the chosen questions, per kind."""
-    kinds: dict[str, list[Example]] = {k: [] for k in NEGATIVE_KINDS}
-    chosen = {e.qid for e in questions}
-    for source, arts in articles.items():
-        mine = [e for e in questions if e.source == source]
-        if not mine:
-            continue
-        titles = {e.article for e in mine}
-        near = [a for a in arts if a["title"] in titles]
-        kinds["silent"] += [
-            e for e in silent(near, seed, source) if e.qid.removesuffix("-silent") in chosen
-        ]
-        kinds["removed"] += removed_negatives(mine)
-        kinds["entity"] += entity_negatives(mine, near, seed)
-        for e in retrieved_negatives(mine, arts):
-            kinds[e.kind].append(e)
-    return kinds
-
-
-def pick_negatives(kinds: dict[str, list[Example]], n: int, rng: random.Random) -> list[Example]:
-    """``n`` no-answer examples in the proportions of :data:`NEGATIVE_KINDS`."""
-    out = []
-    for kind, share in NEGATIVE_KINDS.items():
-        pool = kinds[kind]
-        out += rng.sample(pool, min(len(pool), round(share * n)))
     return out
 
 
@@ -279,6 +215,11 @@ def parse_args() -> argparse.Namespace:
         "--outside", type=float, default=0.2, help="answerless windows of answerable passages kept"
     )
     p.add_argument("--answerless", type=float, default=0.3, help="share of no-answer windows")
+    p.add_argument(
+        "--negatives",
+        default=DEFAULT_NEGATIVES,
+        help=f"share of each no-answer kind among the no-answer windows, of {', '.join(KINDS)}",
+    )
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (CPUs with avx512_bf16)")
     p.add_argument("--checkpoint-minutes", type=float, default=15)
     p.add_argument("--dev-per-source", type=int, default=60)
@@ -306,17 +247,34 @@ def build(args: argparse.Namespace, tokenizer: Tokenizer) -> tuple[list, list, l
     # about 1.15 windows per answerable question (long passages have two)
     want = int(args.steps * args.batch * (1 - args.answerless) / 1.15)
     questions = question_stream(pools, parse_mix(args.mix), want, rng)
-    kinds = negatives_for(questions, train_arts, args.seed)
+    shares = parse_mix(args.negatives, KINDS)
+    kinds = negatives_for(questions, train_arts, args.seed, shares, _encoder(shares),
+                          args.out / "dense-negatives.json")  # fmt: skip
     per_source = dict(Counter(e.source for e in questions))
     log.info("%d questions %s; no-answer pools %s", len(questions), per_source,
              {k: len(v) for k, v in kinds.items()})  # fmt: skip
     positive = features(tokenizer, questions, rng, args.outside)
     n_neg = int(len(positive) * args.answerless / (1 - args.answerless))
-    negative = features(tokenizer, pick_negatives(kinds, n_neg, rng), rng, 0.0)
+    negative = features(tokenizer, pick_negatives(kinds, shares, n_neg, rng), rng, 0.0)
     feats = positive + negative
     log.info("%d windows (%d no-answer, %.0f%% answerless)", len(feats), len(negative),
              100 * sum(1 for _, s, _ in feats if s == 0) / len(feats))  # fmt: skip
     return batches(feats, args.batch, random.Random(args.seed * 1000)), dev, dev_neg
+
+
+def _encoder(shares: dict[str, float]) -> Any:
+    """The retriever's own embedding, for the dense no-answer kind (loaded only if asked)."""
+    if not shares.get("dense"):
+        return None
+    from rag.embed import Embedder
+
+    embedder = Embedder()
+
+    def encode(texts: list[str]) -> Any:
+        # the first 128 word pieces: twice as fast, and a passage's topic is in its opening
+        return embedder.encode(embedder.head(texts, 128))
+
+    return encode
 
 
 def main() -> None:
@@ -331,6 +289,7 @@ def main() -> None:
     tokenizer = configure(
         Tokenizer.from_file(str(base / "tokenizer.json")), args.max_len, args.stride
     )
+    args.out.mkdir(parents=True, exist_ok=True)
     all_batches, dev, dev_neg = build(args, tokenizer)
     total = min(args.end_step or args.steps, len(all_batches))
     stream = stream_id(all_batches)
@@ -341,7 +300,6 @@ def main() -> None:
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     sched = get_linear_schedule_with_warmup(opt, int(args.warmup * total), total)
 
-    args.out.mkdir(parents=True, exist_ok=True)
     ckpt = args.out / "checkpoint.pt"
     step, history = 0, []
     if ckpt.exists():

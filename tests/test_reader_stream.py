@@ -1,0 +1,69 @@
+"""The reader's training stream: the no-answer kinds it draws and in what proportions."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from rag.embed import Embedder
+from training.reader_stream import KINDS, parse_mix, pick_negatives
+from training.squad_data import Example, dense_negatives
+
+_QUESTION = Example(
+    "q1", "Normans", "In what year did the Normans conquer England?",
+    "The Norman conquest of England began in 1066 under William the Conqueror.",
+    ("1066",), "answerable", (37,), "squad-train",
+)  # fmt: skip
+_ARTICLES = [
+    {"title": "Normans", "paragraphs": [
+        {"context": _QUESTION.passage},
+        {"context": "The Normans raided the coasts of England and France for a century."},
+    ]},
+    {"title": "Anglo-Saxons", "paragraphs": [
+        {"context": "England was ruled by Anglo-Saxon kings until the Norman invasion, "
+                    "which ended their line at Hastings in 1066."},
+        {"context": "Anglo-Saxon England was conquered by Danish invaders in the ninth century."},
+    ]},
+    {"title": "Baking", "paragraphs": [
+        {"context": "Bread dough rises when yeast ferments the sugars in flour."},
+    ]},
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def encode():
+    embedder = Embedder()
+    return lambda texts: embedder.encode(list(texts))
+
+
+def test_dense_negative_is_the_closest_other_article_paragraph_without_the_answer(encode):
+    found = dense_negatives([_QUESTION], _ARTICLES, encode)
+    assert [e.kind for e in found] == ["dense"]
+    negative = found[0]
+    # not its own article, not the paragraph that says 1066, not the unrelated one
+    assert (
+        negative.passage
+        == "Anglo-Saxon England was conquered by Danish invaders in the ninth century."
+    )
+    assert negative.answers == () and not negative.answerable
+    assert negative.question == _QUESTION.question and negative.source == "squad-train"
+
+
+def test_no_dense_negative_when_every_other_paragraph_holds_the_answer(encode):
+    own_and_answers = [
+        _ARTICLES[0],
+        {"title": "Anglo-Saxons", "paragraphs": _ARTICLES[1]["paragraphs"][:1]},
+    ]
+    assert dense_negatives([_QUESTION], own_and_answers, encode) == []
+
+
+def test_negative_shares_are_kept_and_unknown_kinds_refused():
+    shares = parse_mix("silent=0.5,dense=0.25,removed=0.25", KINDS)
+    pools = {k: [Example(f"{k}{i}", "a", "q", "p", (), k) for i in range(50)] for k in KINDS}
+    picked = pick_negatives(pools, shares, 40, random.Random(0))
+    counts = {k: sum(e.kind == k for e in picked) for k in KINDS}
+    assert counts == {"silent": 20, "entity": 0, "same-article": 0, "other-article": 0,
+                      "removed": 10, "dense": 10}  # fmt: skip
+    with pytest.raises(SystemExit, match="retrieved"):
+        parse_mix("silent=0.5,retrieved=0.5", KINDS)

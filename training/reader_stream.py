@@ -1,0 +1,135 @@
+"""The training stream of the reader: which questions, and which no-answer passages.
+
+Split from :mod:`training.train_reader` (the loop) so the data choices read on their own. The
+stream is a pure function of the data, the arguments and the seed, which is what lets a killed
+run resume on the same batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from training.qa_sources import SOURCES
+from training.squad_data import (
+    Example,
+    dense_negatives,
+    entity_negatives,
+    removed_negatives,
+    retrieved_negatives,
+    silent,
+)
+
+log = logging.getLogger(__name__)
+
+#: Share of each source in the question stream (renormalised over the sources that remain).
+DEFAULT_MIX = (
+    "squad-train=0.40,squad-dev13=0.04,newwiki=0.12,amazon=0.14,qed=0.12,wtq=0.12,tatqa=0.06"
+)
+#: Share of each no-answer kind among the no-answer windows (where a question has that kind);
+#: readers v2 and v3 were trained with these.
+DEFAULT_NEGATIVES = "silent=0.3,entity=0.2,same-article=0.15,other-article=0.15,removed=0.2"
+KINDS = ("silent", "entity", "same-article", "other-article", "removed", "dense")
+
+
+def parse_mix(text: str, known: tuple[str, ...] = SOURCES) -> dict[str, float]:
+    """``name=share,...`` into a dict, refusing names outside ``known``."""
+    mix = {k: float(v) for k, v in (part.split("=") for part in text.split(","))}
+    unknown = set(mix) - set(known)
+    if unknown:
+        raise SystemExit(f"unknown names in {text!r}: {sorted(unknown)}")
+    return mix
+
+
+def question_stream(
+    pools: dict[str, list[Example]], mix: dict[str, float], n: int, rng: random.Random
+) -> list[Example]:
+    """``n`` distinct questions drawn from the pools in the proportions of ``mix``.
+
+    A source that runs out leaves the draw; the others share its weight.
+    """
+    left = {s: rng.sample(pool, len(pool)) for s, pool in pools.items() if mix.get(s, 0) > 0}
+    out: list[Example] = []
+    while len(out) < n and left:
+        names = list(left)
+        source = rng.choices(names, weights=[mix[s] for s in names])[0]
+        out.append(left[source].pop())
+        if not left[source]:
+            del left[source]
+    return out
+
+
+def negatives_for(
+    questions: list[Example],
+    articles: dict[str, list[dict]],
+    seed: int,
+    wanted: dict[str, float],
+    encode: Callable[[list[str]], np.ndarray] | None = None,
+    cache: Path | None = None,
+) -> dict[str, list[Example]]:
+    """Every no-answer kind ``wanted`` names, for the chosen questions, per kind.
+
+    The dense kind embeds up to 8,000 paragraphs a source (minutes on two cores); ``cache``
+    keeps them for a resumed run, keyed by the chosen questions.
+    """
+    kinds: dict[str, list[Example]] = {k: [] for k in KINDS}
+    chosen = {e.qid for e in questions}
+    for source, arts in articles.items():
+        mine = [e for e in questions if e.source == source]
+        if not mine:
+            continue
+        titles = {e.article for e in mine}
+        near = [a for a in arts if a["title"] in titles]
+        kinds["silent"] += [
+            e for e in silent(near, seed, source) if e.qid.removesuffix("-silent") in chosen
+        ]
+        kinds["removed"] += removed_negatives(mine)
+        kinds["entity"] += entity_negatives(mine, near, seed)
+        for e in retrieved_negatives(mine, arts):
+            kinds[e.kind].append(e)
+    if wanted.get("dense", 0) > 0:
+        kinds["dense"] = _dense(questions, articles, seed, encode, cache)
+    return kinds
+
+
+def _dense(
+    questions: list[Example],
+    articles: dict[str, list[dict]],
+    seed: int,
+    encode: Callable[[list[str]], np.ndarray] | None,
+    cache: Path | None,
+) -> list[Example]:
+    key = hashlib.sha256("".join(sorted(e.qid for e in questions)).encode()).hexdigest()[:16]
+    if cache is not None and cache.exists():
+        saved = json.loads(cache.read_text())
+        if saved["key"] == key:
+            return [Example(**{**x, "answers": (), "starts": ()}) for x in saved["examples"]]
+    if encode is None:
+        raise ValueError("the dense no-answer kind needs an encoder")
+    out = []
+    for source, arts in articles.items():
+        mine = [e for e in questions if e.source == source]
+        out += dense_negatives(mine, arts, encode, seed=seed)
+        log.info("dense negatives: %s done (%d so far)", source, len(out))
+    if cache is not None:
+        rows = [{k: getattr(e, k) for k in ("qid", "article", "question", "passage", "kind",
+                                             "source")} for e in out]  # fmt: skip
+        cache.write_text(json.dumps({"key": key, "examples": rows}))
+    return out
+
+
+def pick_negatives(
+    kinds: dict[str, list[Example]], shares: dict[str, float], n: int, rng: random.Random
+) -> list[Example]:
+    """``n`` no-answer examples in the proportions of ``shares``."""
+    out = []
+    for kind, share in shares.items():
+        pool = kinds[kind]
+        out += rng.sample(pool, min(len(pool), round(share * n)))
+    return out
