@@ -15,8 +15,9 @@ as table parsers such as TAPAS do with their aggregation heads, but by its words
   ("last *place*") or its dates ("launched earliest");
 - a neighbour ("after", "next", "before", "previous"; "above" and "below" only of a row
   named by a cell of names) of the row the question names;
-- and, in :mod:`rag.read.table_pairs`, the one of two named rows a comparative prefers
-  ("who was faster, X or Y?") or a row sharing a value with a named one ("the same year as X").
+- in :mod:`rag.read.table_pairs`, the one of two named rows a comparative prefers
+  ("who was faster, X or Y?") or a row sharing a value with a named one ("the same year as X");
+- and, in :mod:`rag.read.table_conditions`, the only row meeting a bound ("less than 672").
 
 Rows the question narrows to ("the first ship launched in 1929": the rows whose cells hold
 "1929") are the ones compared. The answer is the cell of the column the question asks for
@@ -30,6 +31,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from rag.read.table_conditions import meeting, states_condition
 from rag.read.table_pairs import compared, either, matching, same_as
 from rag.read.table_parse import (
     Cell,
@@ -74,11 +76,13 @@ def compares_rows(question: str) -> bool:
     """Whether ``question`` compares rows, and is no count.
 
     It says most, least, first, last, after or before, asks "X or Y" ("which is larger, X or
-    Y?", "which was held in January, X or Y?") or for a row with "the same" value as another.
+    Y?", "which was held in January, X or Y?"), for a row with "the same" value as another, or
+    for the row meeting a bound ("less than 672 contestants").
     """
     said = set(words(question))
     same = {"same", "as"} <= said
-    return bool(said & OPERATIONS or "or" in said or same) and not _COUNT.match(question)
+    named = said & OPERATIONS or "or" in said or same or states_condition(question)
+    return bool(named) and not _COUNT.match(question)
 
 
 def answer_cell(question: str, table: Table) -> Cell | None:
@@ -104,7 +108,8 @@ def answer_cell(question: str, table: Table) -> Cell | None:
         return None if winner is None else cell_of(table, winner, column)
     if {"same", "as"} <= set(words(question)):  # "the same year as Mind Control?"
         return same_as(question, table, header_stems)
-    if not said & OPERATIONS:
+    condition = states_condition(question)
+    if not said & OPERATIONS and not condition:
         return None
     target = _target(question, table, header_stems)
     dated = [h for h in table.headers if header_stems[h] & _DATE_STEMS]
@@ -113,6 +118,8 @@ def answer_cell(question: str, table: Table) -> Cell | None:
         if not dated:
             return None
         target = dated[0]
+    if condition:  # "which year were there less than 672 contestants?"
+        return meeting(question, table, header_stems, target, lambda ex: _text_column(table, ex))
     if said & (NEXT | PREVIOUS):
         if said & (SUPERLATIVES | FIRST | LAST):
             return None  # "the most points after 2010": more than one step

@@ -203,13 +203,29 @@ def test_time_place_and_same_value_questions_get_their_cell(question, csv, cell)
 @pytest.mark.parametrize(
     ("question", "csv"),
     [
-        ("Which rider scored above 20 points?", RESULTS),  # a condition, not a neighbour
+        ("Which rider scored above 12 points?", RESULTS),  # a condition three rows meet
+        ("Which rider scored under 11 points?", RESULTS),  # one no row meets
+        ("Which rider with more than 12 points was last?", RESULTS),  # two steps
+        ("Which rider finished above 20?", RESULTS),  # names no column of numbers
         ("Which album was released the same year as Salt?", CHARTS),  # no other row shares it
         ("Who was as fast as the same rider as Marco Polo?", RESULTS),  # names no row
     ],
 )
 def test_conditions_and_unmatched_values_are_left_to_the_reader(question, csv):
     assert answer(question, csv) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "cell"),
+    [
+        ("Which rider scored above 20 points?", "Ada Varga"),  # a condition, not a neighbour
+        ("Who had less than 12 points?", "Emil Sorn"),
+        ("Which team's rider completed fewer than 23 laps?", "Orca"),
+        ("Name the rider with at least 25 points.", "Ada Varga"),
+    ],
+)
+def test_the_only_row_meeting_a_bound_gives_the_cell(question, cell):
+    assert answer(question) == cell
 
 
 def test_a_question_of_two_steps_is_left_to_the_reader():

@@ -1,0 +1,77 @@
+"""The one row of a table that meets a numeric condition the question states.
+
+"Which year were there less than 672 contestants?", "tell me the only country to score below
+38 total points", "which is the only creek to be 1 mile in length?": the question gives a
+bound (or a value) over a column of numbers it names, and the answer is a cell of the row
+that meets it. When several rows meet it ("name a player whose average was above 25"), the
+question has many answers and the table step answers none of them: the reader's span, or
+an abstention, is left to say what the rows say.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+
+from rag.read.table_parse import Cell, Table, cell_of, cell_value, named_numeric, number
+from rag.read.table_words import FIRST, LAST, SUPERLATIVES
+from rag.text.words import stem, words
+
+_NUM = r"\$?\d[\d,]*(?:\.\d+)?"
+#: A bound and its test: "less than 672", "above 25", "at least 600", "over $550,000".
+_BOUNDS: tuple[tuple[str, Callable[[float, float], bool]], ...] = (
+    (r"(?:more|greater|higher|larger|bigger|longer|taller|heavier|older)\s+than", operator.gt),
+    (r"(?:less|fewer|lower|smaller|shorter|lighter|younger)\s+(?:than|then)", operator.lt),
+    (r"(?:above|over|exceeding)", operator.gt),
+    (r"(?:below|under)", operator.lt),
+    (r"at\s+least", operator.ge),
+    (r"at\s+most|no\s+more\s+than", operator.le),
+)
+_CONDITION = re.compile(
+    "|".join(rf"\b(?P<b{i}>{words_})\s+(?P<n{i}>{_NUM})" for i, (words_, _) in enumerate(_BOUNDS)),
+    re.IGNORECASE,
+)
+
+
+def states_condition(question: str) -> bool:
+    """Whether the question bounds a number ("more than 20", "under 4:00" is not one)."""
+    return _CONDITION.search(question) is not None
+
+
+def meeting(
+    question: str,
+    table: Table,
+    header_stems: dict[str, set[str]],
+    target: str | None,
+    fallback: Callable[[set[str]], str | None],
+) -> Cell | None:
+    """``target``'s cell of the only row meeting the question's bound, or None.
+
+    The bound applies to the numeric column the question's other words name ("672
+    *contestants*", "below 38 total *points*"); a question naming none, or a bound met by
+    no row or by several, or asking for more than the row ("the first year with more than 10
+    wins"), maps onto nothing. ``fallback`` picks the answer's column when the
+    question names none (the first column of names other than the bounded one).
+    """
+    found = _CONDITION.search(question)
+    if found is None:
+        return None
+    i = next(int(k[1:]) for k, v in found.groupdict().items() if v is not None and k[0] == "b")
+    test = _BOUNDS[i][1]
+    bound = number(found.group(f"n{i}"))
+    rest = words(question[: found.start()] + " " + question[found.end() :])
+    if set(rest) & (SUPERLATIVES | FIRST | LAST):
+        return None  # "the first year with more than 10 wins": two steps
+    asked = {stem(w) for w in rest}
+    column = named_numeric(table, header_stems, asked, exclude=target)
+    if column is None or bound is None:
+        return None
+    rows = [
+        r
+        for r in range(len(table.rows))
+        if (v := cell_value(table, r, column)) is not None and test(v, bound)
+    ]
+    if len(rows) != 1:
+        return None
+    return cell_of(table, rows[0], target or fallback({column}))
