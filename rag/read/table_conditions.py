@@ -1,11 +1,10 @@
 """The one row of a table that meets a numeric condition the question states.
 
 "Which year were there less than 672 contestants?", "tell me the only country to score below
-38 total points", "which is the only creek to be 1 mile in length?": the question gives a
-bound (or a value) over a column of numbers it names, and the answer is a cell of the row
-that meets it. When several rows meet it ("name a player whose average was above 25"), the
-question has many answers and the table step answers none of them: the reader's span, or
-an abstention, is left to say what the rows say.
+38 total points": the question gives a bound over a column of numbers it names, and the answer
+is a cell of the row that meets it. When several rows meet it ("name a player whose average
+was above 25"), the question has many answers and the table step answers none of them: the
+reader's span, or an abstention, is left to say what the rows say.
 """
 
 from __future__ import annotations
