@@ -17,6 +17,8 @@ as table parsers such as TAPAS do with their aggregation heads, but by its words
   named by a cell of names) of the row the question names;
 - in :mod:`rag.read.table_pairs`, the one of two named rows a comparative prefers
   ("who was faster, X or Y?") or a row sharing a value with a named one ("the same year as X");
+- the only row the question's words name, when it names the column asked for ("which *ship*
+  is the only container ship?"; "who was the only ...?" is the reader's);
 - and, in :mod:`rag.read.table_conditions`, the only row meeting a bound ("less than 672").
 
 Rows the question narrows to ("the first ship launched in 1929": the rows whose cells hold
@@ -77,11 +79,12 @@ def compares_rows(question: str) -> bool:
 
     It says most, least, first, last, after or before, asks "X or Y" ("which is larger, X or
     Y?", "which was held in January, X or Y?"), for a row with "the same" value as another, or
-    for the row meeting a bound ("less than 672 contestants").
+    for the row meeting a bound ("less than 672 contestants"), or for the only row its words
+    name ("which ship is the only container ship?").
     """
     said = set(words(question))
     same = {"same", "as"} <= said
-    named = said & OPERATIONS or "or" in said or same or states_condition(question)
+    named = said & OPERATIONS or said & {"or", "only"} or same or states_condition(question)
     return bool(named) and not _COUNT.match(question)
 
 
@@ -109,7 +112,8 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     if {"same", "as"} <= set(words(question)):  # "the same year as Mind Control?"
         return same_as(question, table, header_stems)
     condition = states_condition(question)
-    if not said & OPERATIONS and not condition:
+    only = "only" in said and not said & OPERATIONS and not condition
+    if not said & OPERATIONS and not condition and not only:
         return None
     target = _target(question, table, header_stems)
     dated = [h for h in table.headers if header_stems[h] & _DATE_STEMS]
@@ -120,6 +124,11 @@ def answer_cell(question: str, table: Table) -> Cell | None:
         target = dated[0]
     if condition:  # "which year were there less than 672 contestants?"
         return meeting(question, table, header_stems, target, lambda ex: _text_column(table, ex))
+    if only:  # "which ship is the only container ship listed?": the one row the words name
+        rows, matched = _narrowed(table, terms)
+        if target is None or len(rows) != 1 or not matched:
+            return None
+        return cell_of(table, rows[0], target)
     if said & (NEXT | PREVIOUS):
         if said & (SUPERLATIVES | FIRST | LAST):
             return None  # "the most points after 2010": more than one step

@@ -228,6 +228,13 @@ def test_the_only_row_meeting_a_bound_gives_the_cell(question, cell):
     assert answer(question) == cell
 
 
+def test_only_names_one_row_and_the_column_it_asks_for():
+    assert answer("Which rider was the only one with a penalty?") == "Dora Lind"
+    assert answer("Which team had the only rider on pole?") == "Falcon"
+    assert answer("Who was the only rider with a penalty?") is None  # names no column
+    assert answer("Which rider was the only one in Falcon?") is None  # two rows hold it
+
+
 def test_a_question_of_two_steps_is_left_to_the_reader():
     assert answer("Which rider scored the most points after Bruno Keel?") is None
 
