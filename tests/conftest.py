@@ -23,9 +23,12 @@ SEED = "afghanistan-pakistan-relations.txt"
 
 # No property test may depend on the machine's speed: Hypothesis's defaults fail an example
 # that takes over 200 ms (deadline) or data that is slow to generate (too_slow), which a
-# loaded 2-core machine does now and then. Hangs are pytest-timeout's to catch.
+# loaded 2-core machine does now and then. Hangs are pytest-timeout's to catch. Nor on
+# chance: derandomized, every run draws the same examples, so a run that passes on one
+# clone passes on the next (a new counterexample was found once, in CI, not in the change
+# that allowed it).
 hypothesis_settings.register_profile(
-    "any-speed", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "any-speed", deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 hypothesis_settings.load_profile("any-speed")
 
