@@ -13,7 +13,15 @@ import operator
 import re
 from collections.abc import Callable
 
-from rag.read.table_parse import Cell, Table, cell_of, cell_value, named_numeric, number
+from rag.read.table_parse import (
+    Cell,
+    Table,
+    cell_of,
+    cell_value,
+    named_numeric,
+    number,
+    text_column,
+)
 from rag.read.table_words import FIRST, LAST, SUPERLATIVES
 from rag.text.words import stem, words
 
@@ -43,20 +51,18 @@ def meeting(
     table: Table,
     header_stems: dict[str, set[str]],
     target: str | None,
-    fallback: Callable[[set[str]], str | None],
 ) -> Cell | None:
     """``target``'s cell of the only row meeting the question's bound, or None.
 
     The bound applies to the numeric column the question's other words name ("672
     *contestants*", "below 38 total *points*"); a question naming none, or a bound met by
     no row or by several, or asking for more than the row ("the first year with more than 10
-    wins"), maps onto nothing. ``fallback`` picks the answer's column when the
-    question names none (the first column of names other than the bounded one).
+    wins"), maps onto nothing. Without a ``target`` the answer is the first column of names.
     """
     found = _CONDITION.search(question)
     if found is None:
         return None
-    i = next(int(k[1:]) for k, v in found.groupdict().items() if v is not None and k[0] == "b")
+    i = int(found.lastgroup[1:])  # the bound's number, "n<i>", is its last group
     test = _BOUNDS[i][1]
     bound = number(found.group(f"n{i}"))
     rest = words(question[: found.start()] + " " + question[found.end() :])
@@ -73,4 +79,4 @@ def meeting(
     ]
     if len(rows) != 1:
         return None
-    return cell_of(table, rows[0], target or fallback({column}))
+    return cell_of(table, rows[0], target or text_column(table, {column}))

@@ -43,6 +43,7 @@ from rag.read.table_parse import (
     fold,
     named_numeric,
     number,
+    text_column,
     time_column,
 )
 from rag.read.table_words import (
@@ -123,7 +124,7 @@ def answer_cell(question: str, table: Table) -> Cell | None:
             return None
         target = dated[0]
     if condition:  # "which year were there less than 672 contestants?"
-        return meeting(question, table, header_stems, target, lambda ex: _text_column(table, ex))
+        return meeting(question, table, header_stems, target)
     if only:  # "which ship is the only container ship listed?": the one row the words name
         rows, matched = _narrowed(table, terms)
         if target is None or len(rows) != 1 or not matched:
@@ -147,7 +148,7 @@ def answer_cell(question: str, table: Table) -> Cell | None:
         highest = _ordinal_is_highest(word, table, column)
         row = None if highest is None else _extreme(table, rows, column, highest)
         if row is not None:
-            return cell_of(table, row, target or _text_column(table, exclude={column, *matched}))
+            return cell_of(table, row, target or text_column(table, exclude={column, *matched}))
     if said & SUPERLATIVES:
         if said & (FASTEST | SLOWEST):  # "who raced the fastest?": the lowest time
             column, highest = time_column(table, header_stems, None), bool(said & SLOWEST)
@@ -161,11 +162,11 @@ def answer_cell(question: str, table: Table) -> Cell | None:
         row = _extreme(table, rows, column, highest)
         if row is None:
             return None
-        return cell_of(table, row, target or _text_column(table, exclude={column, *matched}))
+        return cell_of(table, row, target or text_column(table, exclude={column, *matched}))
     if target is None and not asked_stems & all_header_stems:
         return None  # "who was the first person on the moon?" names no column of the table
     row = rows[0] if said & FIRST else rows[-1]
-    return cell_of(table, row, target or _text_column(table, exclude=matched))
+    return cell_of(table, row, target or text_column(table, exclude=matched))
 
 
 def _neighbour(
@@ -183,7 +184,7 @@ def _neighbour(
     if not 0 <= row < len(table.rows):
         return None
     if target is None:  # "who came after X?": X's column when it holds names
-        target = header if header not in table.numeric else _text_column(table, set())
+        target = header if header not in table.numeric else text_column(table, set())
     return cell_of(table, row, target)
 
 
@@ -289,11 +290,3 @@ def _is_rank(table: Table, header: str) -> bool:
         return False
     values = [v for c in table.rows if (v := number(c.get(header, ""))) is not None]
     return bool(values) and min(values) == 1 and all(v == int(v) for v in values)
-
-
-def _text_column(table: Table, exclude: set[str]) -> str | None:
-    """The first column that holds names rather than numbers."""
-    for header in table.headers:
-        if header not in exclude and header not in table.numeric:
-            return header
-    return None

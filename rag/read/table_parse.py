@@ -155,6 +155,14 @@ def named_numeric(
     return max(scored, key=lambda t: t[0])[1] if scored else None
 
 
+def text_column(table: Table, exclude: set[str]) -> str | None:
+    """The first column that holds names rather than numbers."""
+    for header in table.headers:
+        if header not in exclude and header not in table.numeric:
+            return header
+    return None
+
+
 def time_column(table: Table, header_stems: dict[str, set[str]], exclude: str | None) -> str | None:
     """The one numeric column of times ("Time", "Time (s)"), for faster and slower."""
     timed = [h for h in table.headers
