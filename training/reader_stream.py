@@ -69,14 +69,14 @@ def negatives_for(
     questions: list[Example],
     articles: dict[str, list[dict]],
     seed: int,
-    wanted: dict[str, float],
     encode: Callable[[list[str]], np.ndarray] | None = None,
     cache: Path | None = None,
 ) -> dict[str, list[Example]]:
-    """Every no-answer kind ``wanted`` names, for the chosen questions, per kind.
+    """Every no-answer kind for the chosen questions, per kind.
 
-    The dense kind embeds up to 8,000 paragraphs a source (minutes on two cores); ``cache``
-    keeps them for a resumed run, keyed by the chosen questions.
+    The dense kind needs ``encode`` (without it, it stays empty): it embeds up to 8,000
+    paragraphs a source (minutes on two cores); ``cache`` keeps them for a resumed run, keyed
+    by the chosen questions.
     """
     kinds: dict[str, list[Example]] = {k: [] for k in KINDS}
     chosen = {e.qid for e in questions}
@@ -93,7 +93,7 @@ def negatives_for(
         kinds["entity"] += entity_negatives(mine, near, seed)
         for e in retrieved_negatives(mine, arts):
             kinds[e.kind].append(e)
-    if wanted.get("dense", 0) > 0:
+    if encode is not None:
         kinds["dense"] = _dense(questions, articles, seed, encode, cache)
     return kinds
 
@@ -102,7 +102,7 @@ def _dense(
     questions: list[Example],
     articles: dict[str, list[dict]],
     seed: int,
-    encode: Callable[[list[str]], np.ndarray] | None,
+    encode: Callable[[list[str]], np.ndarray],
     cache: Path | None,
 ) -> list[Example]:
     key = hashlib.sha256("".join(sorted(e.qid for e in questions)).encode()).hexdigest()[:16]
@@ -110,8 +110,6 @@ def _dense(
         saved = json.loads(cache.read_text())
         if saved["key"] == key:
             return [Example(**{**x, "answers": (), "starts": ()}) for x in saved["examples"]]
-    if encode is None:
-        raise ValueError("the dense no-answer kind needs an encoder")
     out = []
     for source, arts in articles.items():
         mine = [e for e in questions if e.source == source]

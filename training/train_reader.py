@@ -248,7 +248,7 @@ def build(args: argparse.Namespace, tokenizer: Tokenizer) -> tuple[list, list, l
     want = int(args.steps * args.batch * (1 - args.answerless) / 1.15)
     questions = question_stream(pools, parse_mix(args.mix), want, rng)
     shares = parse_mix(args.negatives, KINDS)
-    kinds = negatives_for(questions, train_arts, args.seed, shares, _encoder(shares),
+    kinds = negatives_for(questions, train_arts, args.seed, _encoder(shares),
                           args.out / "dense-negatives.json")  # fmt: skip
     per_source = dict(Counter(e.source for e in questions))
     log.info("%d questions %s; no-answer pools %s", len(questions), per_source,
