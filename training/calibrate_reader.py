@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from langchain_core.documents import Document
 
 from rag.evaluation.calibration import calibrate
 from rag.evaluation.metrics import exact_match, token_f1
@@ -42,6 +43,7 @@ from rag.evaluation.reliability import reliability
 from rag.read.confidence import ConfidenceMap
 from rag.read.model import ReaderModel
 from rag.read.windows import Span
+from rag.read.years import dated_passages
 from training.qa_sources import SOURCES, load_source
 from training.squad_data import (
     Example,
@@ -66,6 +68,17 @@ def key(example: Example) -> tuple[str, str, str]:
 def margin(model: ReaderModel, question: str, passage: str) -> Span:
     spans = model.read(model.windows(question, [passage]))
     return max(spans, key=lambda s: s.margin)
+
+
+def answered_margin(example: Example, span: Span) -> float:
+    """The span's margin, or -inf where the answerer refuses unread: a year the passage lacks.
+
+    So the threshold spends the refusal budget on what the answerer refuses in all
+    (:mod:`rag.read.years`).
+    """
+    if dated_passages(example.question, [Document(page_content=example.passage)]) == []:
+        return float("-inf")
+    return span.margin
 
 
 def dev_sample(per_source: int, seed: int) -> tuple[list[Example], dict[str, list[Example]]]:
@@ -188,10 +201,10 @@ def main() -> None:
             text = e.passage[sp.start : sp.end]
             em.append(exact_match(text, list(e.answers)))
             f1.append(token_f1(text, list(e.answers)))
-            pairs.append((sp.margin, f1[-1] >= 0.5))
+            pairs.append((answered_margin(e, sp), f1[-1] >= 0.5))
         per_source[source] = {"n": len(dev), "em": round(100 * sum(em) / len(em), 1),
                               "f1": round(100 * sum(f1) / len(f1), 1)}  # fmt: skip
-    scores = {k: [read[key(e)].margin for e in v] for k, v in negatives.items()}
+    scores = {k: [answered_margin(e, read[key(e)]) for e in v] for k, v in negatives.items()}
     pooled = [s for v in scores.values() for s in v]
     objective = calibrate(pairs, pooled, previous=model.threshold).threshold
     margins = sorted(s for s, _ in pairs)

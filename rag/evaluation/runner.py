@@ -27,7 +27,7 @@ from rag.evaluation.scoring import add_similarity, aggregate, counts, score_ques
 from rag.protocols import Progress
 from rag.qa import QA
 from rag.questions import validate_question
-from rag.read import TABLE_ANSWERER
+from rag.read import TABLE_ANSWERER, YEAR_ABSTAINER
 from rag.results import Answer, Passage
 from rag.retrieve.hybrid import Fusion, HybridRetriever, to_passage
 from rag.settings import Settings
@@ -172,9 +172,11 @@ def calibration_scores(
     """``(score, right)`` of the answerable questions and the scores of the others.
 
     Only answers the threshold decides count: a cell read from a whole table is given whatever
-    its score (:data:`rag.read.TABLE_ANSWERER`), so its score says nothing about a threshold.
+    its score (:data:`rag.read.TABLE_ANSWERER`), and a question about a year no passage
+    mentions is refused unread (:data:`rag.read.YEAR_ABSTAINER`), so their scores say nothing
+    about a threshold.
     """
-    gated = [r for r in results if r.answerer != TABLE_ANSWERER]
+    gated = [r for r in results if r.answerer not in (TABLE_ANSWERER, YEAR_ABSTAINER)]
     answerable = [(r.score, bool(r.metrics.get("containment"))) for r in gated if r.answerable]
     return answerable, [r.score for r in gated if not r.answerable]
 

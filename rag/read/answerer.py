@@ -19,7 +19,6 @@ quote, and whether the passages answer at all, which is what the reader was trai
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -31,10 +30,17 @@ from rag.read.confidence import confidence_label
 from rag.read.evidence import Evidence, headings, select, sentence_of
 from rag.read.headers import fields_as_row, own_names, passage_ranks, read_questions
 from rag.read.model import ReaderModel
-from rag.read.shape import ShapeModel, joined, split_two_part
+from rag.read.shape import (
+    ShapeModel,
+    asks_to_explain,
+    asks_which_document,
+    joined,
+    split_two_part,
+)
 from rag.read.tables import cell_span, focus_rows
 from rag.read.whole_table import whole_table_cell
 from rag.read.windows import Span, Window
+from rag.read.years import dated_passages
 from rag.results import ABSTAIN_TEXT, Answer, Citation
 from rag.retrieve import named_passages, reading_query
 from rag.retrieve.resolve import resolve
@@ -46,6 +52,9 @@ from rag.text.words import analyze
 #: ``Answer.answerer`` of a cell read from a whole table (rag.read.table_ops): the threshold
 #: does not decide it, so ``rag eval --calibrate`` leaves its score out.
 TABLE_ANSWERER = "extractive:table"
+#: ``Answer.answerer`` of an abstention because no passage mentions the question's year
+#: (:mod:`rag.read.years`): nothing was read, so it has no score for a threshold either.
+YEAR_ABSTAINER = "extractive:year"
 #: Windows read per question: the cost of an answer grows with it (see README "The reader").
 DEFAULT_WINDOWS = 6
 #: How much a window's passage rank counts against the question terms it holds.
@@ -64,20 +73,6 @@ SENTENCE_SLACK = 1.0
 #: references are sentences, similarity 0.461 with spans (median 4 words), 0.607 with the
 #: sentences (median 32). A part whose sentence the other part already quotes adds nothing.
 TWO_PART_SENTENCE = True
-#: Questions answered with the whole evidence sentence rather than the span.
-_EXPLAIN = re.compile(
-    r"^\s*(?:why\b|how\s+(?:does|do|did|is|are|was|were|can|could|would|should|has|have)\b"
-    r"|explain\b|describe\b|what\s+(?:is|was|are|were)\s+the\s+(?:purpose|reason|role|effect|"
-    r"impact|difference|significance|idea|point)\b)",
-    re.IGNORECASE,
-)
-#: "Which PEP ...", "What document ...": the answer is a document, named by its title.
-_WHICH_DOCUMENT = re.compile(
-    r"^\s*(?:which|what|in\s+which|in\s+what)\s+(?:pep|document|file|report|paper|article|"
-    r"page|proposal|rfc|memo|policy|manual|guide|chapter|transcript|notice|bulletin|spec|"
-    r"specification|standard)s?\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass(frozen=True)
@@ -93,14 +88,6 @@ class Found:
     @property
     def score(self) -> float:
         return self.span.margin
-
-
-def asks_which_document(question: str) -> bool:
-    return bool(_WHICH_DOCUMENT.match(question))
-
-
-def asks_to_explain(question: str) -> bool:
-    return bool(_EXPLAIN.match(question))
 
 
 class ExtractiveAnswerer(Answerer):
@@ -177,6 +164,10 @@ class ExtractiveAnswerer(Answerer):
         table = None if which_document else self.table_answer(question, query, passages)
         if table is not None:  # "which rider has the most points?": the table read whole
             return table
+        dated = None if which_document else dated_passages(query, passages)
+        if dated == []:  # "... in 1998?" and no passage mentions 1998 (rag.read.years)
+            return replace(self._abstention(question, query, None), answerer=YEAR_ABSTAINER)
+        passages = dated or passages
         rows = None if which_document else focus_rows(passages, self._coverage(query))
         passages = rows or passages
         if not which_document:  # "... under PEP 238?": read PEP 238, not one citing it
@@ -203,14 +194,7 @@ class ExtractiveAnswerer(Answerer):
         if which_document:
             bar = min(self.threshold, 0.0) - WHICH_DOCUMENT_SLACK
         if found is None or found.score < bar:
-            return Answer(
-                text=ABSTAIN_TEXT,
-                abstained=True,
-                question=question,
-                query=query,
-                score=round(found.score, 4) if found else 0.0,
-                answerer=self.name,
-            )
+            return self._abstention(question, query, found)
         citation = self._citation(1, found)
         citations = [citation]
         mapping = self.model.confidence
@@ -237,6 +221,11 @@ class ExtractiveAnswerer(Answerer):
             confidence=confidence,
             confidence_label=confidence_label(confidence),
         )
+
+    def _abstention(self, question: str, query: str, found: Found | None) -> Answer:
+        score = round(found.score, 4) if found else 0.0
+        return Answer(ABSTAIN_TEXT, True, question=question, query=query, score=score,
+                      answerer=self.name)  # fmt: skip
 
     def table_answer(
         self, question: str, query: str, passages: Sequence[Document]

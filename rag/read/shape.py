@@ -33,6 +33,21 @@ SHIPPED = Path(__file__).resolve().parents[1] / "models" / "answer_shape" / "wei
 #: Probability of "sentences" above which the evidence sentences are the answer.
 DEFAULT_CUT = 0.5
 
+#: Questions answered with the whole evidence sentence rather than the span.
+_EXPLAIN = re.compile(
+    r"^\s*(?:why\b|how\s+(?:does|do|did|is|are|was|were|can|could|would|should|has|have)\b"
+    r"|explain\b|describe\b|what\s+(?:is|was|are|were)\s+the\s+(?:purpose|reason|role|effect|"
+    r"impact|difference|significance|idea|point)\b)",
+    re.IGNORECASE,
+)
+#: "Which PEP ...", "What document ...": the answer is a document, named by its title.
+_WHICH_DOCUMENT = re.compile(
+    r"^\s*(?:which|what|in\s+which|in\s+what)\s+(?:pep|document|file|report|paper|article|"
+    r"page|proposal|rfc|memo|policy|manual|guide|chapter|transcript|notice|bulletin|spec|"
+    r"specification|standard)s?\b",
+    re.IGNORECASE,
+)
+
 _WH = r"who|whom|whose|when|where|what|which|why|how(?:\s+(?:many|much|long|old|far))?"
 # "<question>, and when?" / "<question> and where did ...?" (the first part a wh-question)
 _TWO_PART = re.compile(
@@ -45,6 +60,14 @@ _PRONOUN_ONLY = re.compile(
     r"^\s*(?:(?:is|was|were|are|did|does|do|has|had)\s+)?(?:it|that|this|they|he|she|so)?\s*$",
     re.IGNORECASE,
 )
+
+
+def asks_which_document(question: str) -> bool:
+    return bool(_WHICH_DOCUMENT.match(question))
+
+
+def asks_to_explain(question: str) -> bool:
+    return bool(_EXPLAIN.match(question))
 
 
 class ShapeModelError(RagError):
