@@ -40,10 +40,10 @@ from langchain_core.documents import Document
 from rag.evaluation.calibration import calibrate
 from rag.evaluation.metrics import exact_match, token_f1
 from rag.evaluation.reliability import reliability
+from rag.read import dated_passages
 from rag.read.confidence import ConfidenceMap
 from rag.read.model import ReaderModel
 from rag.read.windows import Span
-from rag.read.years import dated_passages
 from training.qa_sources import SOURCES, load_source
 from training.squad_data import (
     Example,

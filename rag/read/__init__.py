@@ -23,5 +23,6 @@ __getattr__, __dir__, __all__ = _front_door(
         "table_ops": ("answer_cell",),
         "table_parse": ("parse_table",),
         "windows": ("Span", "Window", "batch", "best_span", "configure"),
+        "years": ("dated_passages",),
     },
 )
