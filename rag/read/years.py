@@ -1,25 +1,27 @@
 """The years a question names, and the passages that mention them.
 
-"What did the council decide in 1998?" asked of a passage about 1997 is the commonest way a
+"What did the council decide in 1998?" asked of a passage about 1997 is a common way a
 related passage is silent (another year, another event), and the reader, trained to point at
-spans, still points at the 1997 decision about as often as not. A year, unlike a name (which
-a passage shortens) or a number (which it spells out: "season 8", "eighth season"), is
-written the same way almost everywhere, so a passage that never mentions a year the question
-names, in its text, its document's title or its section heading, does not answer it: it is
-not read, and when no retrieved passage mentions the year the answer is an abstention.
+spans, still points at the 1997 decision for about a third of such questions. A year, unlike
+a name (which a passage shortens) or a number (which it spells out: "season 8", "eighth
+season"), is written the same way almost everywhere, so a passage that never mentions a year
+the question names, in its text, its document's title or its section heading, does not
+answer it: it is not read, and when no retrieved passage mentions the year the answer is an
+abstention.
 
 Measured on the dev splits (``training.calibrate_reader``, which applies the same check): the
-gold passage lacks the question's year for 1 answerable question in 100, so at the same 10%
-false-refusal budget abstention on related-but-silent passages goes 0.68 -> 0.71, the other
-no-answer kinds unchanged. Checking numbers as well gave 0.78 on those but cost the other
-kinds their share (a number is spelled out too often), so only years count.
+gold passage lacks the question's year for 1 of 762 answerable questions, so at the same 10%
+false-refusal budget abstention on related-but-silent passages goes 0.679 -> 0.713, the other
+no-answer kinds about unchanged (README "A year no passage mentions"). Checking numbers as
+well gave 0.78 on those but cost the other kinds their share (a number is spelled out too
+often), so only years count.
 
 Two kinds of year are not held against a passage:
 
 - a bound or a range ("after 2001", "since 1990", "between 1914 and 1918") or a decade
   ("in the 1990s"): the answer's passage may name another year, one the range holds;
-- any year of a question read against table rows: a CSV rarely carries its caption, which is
-  where the year of a table's event is ("the 2010 US Open").
+- any year of a question read against table rows that hold no year at all: a CSV rarely
+  carries its caption, which is where the year of a table's event is ("the 2010 US Open").
 """
 
 from __future__ import annotations
@@ -74,8 +76,8 @@ def dated_passages(question: str, passages: Sequence[Document]) -> list[Document
     """The passages that mention every year the question names; None when it names none.
 
     A passage counts with its document's title and its section heading, and a passage of
-    table rows always counts (see the module's docstring). An empty list means no passage
-    answers the question.
+    table rows that names no year at all always counts (see the module's docstring). An empty
+    list means no passage answers the question.
     """
     years = question_years(question)
     if not years:
