@@ -206,7 +206,10 @@ def main() -> None:
                               "f1": round(100 * sum(f1) / len(f1), 1)}  # fmt: skip
     scores = {k: [answered_margin(e, read[key(e)]) for e in v] for k, v in negatives.items()}
     pooled = [s for v in scores.values() for s in v]
-    objective = calibrate(pairs, pooled, previous=model.threshold).threshold
+    # rag eval --calibrate's objective, which leaves out what is refused unread, as rag eval does
+    read_pairs = [(s, r) for s, r in pairs if s != float("-inf")]
+    read_pooled = [s for s in pooled if s != float("-inf")]
+    objective = calibrate(read_pairs, read_pooled, previous=model.threshold).threshold
     margins = sorted(s for s, _ in pairs)
     t = margins[int(args.refusal * len(margins))]
     out = {
