@@ -166,7 +166,7 @@ class ExtractiveAnswerer(Answerer):
             return table
         dated = None if which_document else dated_passages(query, passages)
         if dated == []:  # "... in 1998?" and no passage mentions 1998 (rag.read.years)
-            return replace(self._abstention(question, query, None), answerer=YEAR_ABSTAINER)
+            return self._abstention(question, query, None, answerer=YEAR_ABSTAINER)
         passages = dated or passages
         rows = None if which_document else focus_rows(passages, self._coverage(query))
         passages = rows or passages
@@ -222,10 +222,12 @@ class ExtractiveAnswerer(Answerer):
             confidence_label=confidence_label(confidence),
         )
 
-    def _abstention(self, question: str, query: str, found: Found | None) -> Answer:
+    def _abstention(
+        self, question: str, query: str, found: Found | None, answerer: str = ""
+    ) -> Answer:
         score = round(found.score, 4) if found else 0.0
         return Answer(ABSTAIN_TEXT, True, question=question, query=query, score=score,
-                      answerer=self.name)  # fmt: skip
+                      answerer=answerer or self.name)  # fmt: skip
 
     def table_answer(
         self, question: str, query: str, passages: Sequence[Document]

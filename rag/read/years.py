@@ -33,7 +33,8 @@ from langchain_core.documents import Document
 
 from rag.read.tables import row_lines
 
-# a year of four digits, 1000-2099, or a decade ("the 1840's", "the 1990s": group 2)
+# a year of four digits, 1000-2099, or a decade ("the 1840's", "the 1990s": group 2); unlike
+# rag.read.table_parse.YEAR (is a cell a year?) it must pass over "$2000" and "3.1998" in prose
 _YEAR = re.compile(r"(?<![\w.,$£€])(1\d{3}|20\d{2})('?s)?\b(?![.,]\d)")
 # words that make the year after them a bound, not the time the question is about
 _BOUND = re.compile(
