@@ -58,6 +58,8 @@ from training.squad_data import (
 RIGHT_F1 = 0.5
 #: Share of the articles (by a fixed hash) kept out of the confidence fit to check it.
 HELD_OUT = 0.3
+#: The score of a question the answerer refuses unread (a year its passage never mentions).
+UNREAD = float("-inf")
 
 
 def key(example: Example) -> tuple[str, str, str]:
@@ -71,13 +73,13 @@ def margin(model: ReaderModel, question: str, passage: str) -> Span:
 
 
 def answered_margin(example: Example, span: Span) -> float:
-    """The span's margin, or -inf where the answerer refuses unread: a year the passage lacks.
+    """The span's margin, or :data:`UNREAD` where the answerer refuses unread.
 
-    So the threshold spends the refusal budget on what the answerer refuses in all
-    (:mod:`rag.read.years`).
+    That is a question whose year the passage never mentions (:mod:`rag.read.years`); so
+    the threshold spends the refusal budget on what the answerer refuses in all.
     """
     if dated_passages(example.question, [Document(page_content=example.passage)]) == []:
-        return float("-inf")
+        return UNREAD
     return span.margin
 
 
@@ -207,8 +209,8 @@ def main() -> None:
     scores = {k: [answered_margin(e, read[key(e)]) for e in v] for k, v in negatives.items()}
     pooled = [s for v in scores.values() for s in v]
     # rag eval --calibrate's objective, which leaves out what is refused unread, as rag eval does
-    read_pairs = [(s, r) for s, r in pairs if s != float("-inf")]
-    read_pooled = [s for s in pooled if s != float("-inf")]
+    read_pairs = [(s, r) for s, r in pairs if s != UNREAD]
+    read_pooled = [s for s in pooled if s != UNREAD]
     objective = calibrate(read_pairs, read_pooled, previous=model.threshold).threshold
     margins = sorted(s for s, _ in pairs)
     t = margins[int(args.refusal * len(margins))]
