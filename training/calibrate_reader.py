@@ -40,7 +40,7 @@ from langchain_core.documents import Document
 from rag.evaluation.calibration import calibrate
 from rag.evaluation.metrics import exact_match, token_f1
 from rag.evaluation.reliability import reliability
-from rag.read import dated_passages
+from rag.read import dated_passages, passages_naming
 from rag.read.confidence import ConfidenceMap
 from rag.read.model import ReaderModel
 from rag.read.windows import Span
@@ -58,7 +58,7 @@ from training.squad_data import (
 RIGHT_F1 = 0.5
 #: Share of the articles (by a fixed hash) kept out of the confidence fit to check it.
 HELD_OUT = 0.3
-#: The score of a question the answerer refuses unread (a year its passage never mentions).
+#: The score of a question the answerer refuses unread (a year or name its passage never mentions).
 UNREAD = float("-inf")
 
 
@@ -75,10 +75,12 @@ def margin(model: ReaderModel, question: str, passage: str) -> Span:
 def answered_margin(example: Example, span: Span) -> float:
     """The span's margin, or :data:`UNREAD` where the answerer refuses unread.
 
-    That is a question whose year the passage never mentions (:mod:`rag.read.years`); so
-    the threshold spends the refusal budget on what the answerer refuses in all.
+    That is a question whose year or name the passage never mentions (:mod:`rag.read.years`,
+    :mod:`rag.read.names`); so the threshold spends the refusal budget on what the answerer
+    refuses in all.
     """
-    if dated_passages(example.question, [Document(page_content=example.passage)]) == []:
+    passage = [Document(page_content=example.passage)]
+    if any(check(example.question, passage) == [] for check in (dated_passages, passages_naming)):
         return UNREAD
     return span.margin
 

@@ -8,7 +8,8 @@ training; the window builder itself is ``rag.read.windows.windows`` (its module'
 A document's header block is read as one table row, and a named document's own name is
 never the span (``rag.read.headers``). A question comparing a table's rows is answered from the
 whole table (:func:`answer_cell` over :func:`parse_table`'s cells; ``rag.read.table_ops``).
-A question about a year no passage mentions is refused unread (``rag.read.years``).
+A question about a year or a name no passage mentions is refused unread (``rag.read.years``,
+``rag.read.names``).
 """
 
 from rag import _front_door
@@ -16,8 +17,9 @@ from rag import _front_door
 __getattr__, __dir__, __all__ = _front_door(
     __name__,
     {
-        "answerer": ("TABLE_ANSWERER", "YEAR_ABSTAINER", "ExtractiveAnswerer"),
+        "answerer": ("NAME_ABSTAINER", "TABLE_ANSWERER", "YEAR_ABSTAINER", "ExtractiveAnswerer"),
         "confidence": ("ConfidenceMap",),
+        "names": ("passages_naming",),
         "model": ("FIRST_WINDOWS", "ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
         "shape": ("ShapeModel",),
         "table_ops": ("answer_cell",),

@@ -1,0 +1,89 @@
+"""A question about a name no passage's document mentions is refused unread (rag.read.names)."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.read import NAME_ABSTAINER
+from rag.read.answerer import ExtractiveAnswerer
+from rag.read.model import ReaderModel
+from rag.read.names import mentions, passages_naming, question_names
+
+BRIDGE = (
+    "The Zephyr Bridge over the Lomar River was opened in 1932 by mayor Helen Crane. "
+    "In 1958 it was widened, and governor Paul Avery reopened it."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Who opened the Zephyr Bridge?", ["Zephyr Bridge"]),
+        ("Where did Bell and Mabel live before 1880?", ["Bell", "Mabel"]),
+        ("What did the University of Notre Dame build?", ["University of Notre Dame"]),
+        # the first word is capitalised as the sentence's start, name or not
+        ("Besides the terrain, what slowed the relief?", []),
+        ("Beyonce's father is who?", []),
+        ("In which Cafe was it written?", ["Cafe"]),
+        # acronyms are often spelled out in the passage; lowercase queries name nothing
+        ("When did the USSR fall?", []),
+        ("who sang the national anthem at the super bowl", []),
+    ],
+)
+def test_the_names_a_question_names(question, names):
+    assert question_names(question) == names
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "found"),
+    [
+        ("the physicist nikola tesla", "Tesla", True),
+        ("tesla was born in smiljan", "Nikola Tesla", True),  # one word of the name is enough
+        ("chinese media reported", "China", True),  # by its first four letters
+        ("the torch reached bangkok", "Bankok", True),  # a close spelling
+        ("the torch reached bangkok", "Jakarta", False),
+        ("the bridge was opened", "University of the Arts", False),  # connectives do not count
+        ("the lomar river", "Orinoco River", True),  # any word, even a common one: a weak check
+    ],
+)
+def test_a_document_mentions_a_name(text, name, found):
+    assert mentions(set(text.split()), name) is found
+
+
+def test_passages_are_kept_by_their_document_name_title_heading_or_a_table():
+    docs = [
+        Document("It opened in 1932.", metadata={"source": "zephyr.txt"}),
+        Document("It opened in 1932.", metadata={"source": "b.txt", "heading": "The Zephyr"}),
+        Document("It was widened.", metadata={"source": "c.txt"}),
+        Document("Zephyr Bridge spans the river.", metadata={"source": "c.txt"}),  # same document
+        Document("Avery reopened it.", metadata={"source": "d.txt"}),
+        Document("Name: Crane; Role: mayor\nName: Avery; Role: governor"),  # table rows
+        Document("It opened in 1932.", metadata={"source": "a.txt", "title": "Zephyr Bridge"}),
+    ]
+    kept = passages_naming("Who widened the Zephyr Bridge?", docs)
+    assert kept == [*docs[:4], *docs[5:]]
+    assert passages_naming("Who widened the bridge?", docs) is None
+    assert passages_naming("Who widened the Orinoco Dam?", docs[4:5]) == []
+
+
+@pytest.fixture(scope="module")
+def answerer() -> ExtractiveAnswerer:
+    model = ReaderModel()
+    return ExtractiveAnswerer(model, doc_text=lambda _source: BRIDGE, threshold=model.threshold)
+
+
+def ask(answerer: ExtractiveAnswerer, question: str):
+    return answerer(question, [Document(BRIDGE, metadata={"source": "bridge.txt", "start": 0})])
+
+
+def test_the_real_reader_answers_about_a_name_the_passage_names(answerer):
+    reply = ask(answerer, "Who opened the Lomar River's bridge?")
+    assert not reply.abstained
+    assert "Helen Crane" in reply.text
+
+
+def test_a_name_no_passage_mentions_is_refused_unread(answerer):
+    reply = ask(answerer, "Who opened the bridge over the Orinoco?")
+    assert reply.abstained and not reply.citations
+    assert reply.answerer == NAME_ABSTAINER
