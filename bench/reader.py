@@ -51,7 +51,7 @@ from rag import QA, Answer, Settings  # noqa: E402
 from rag.evaluation.metrics import containment, exact_match, strip_citations, token_f1  # noqa: E402
 from rag.ingest.pipeline import ingest  # noqa: E402
 from rag.read import ExtractiveAnswerer  # noqa: E402
-from training.squad_data import load_articles, silent, split  # noqa: E402
+from training.squad_data import entities, load_articles, silent, split  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 
@@ -124,6 +124,12 @@ def with_baseline(qa: QA, reader: str | None) -> QA | None:
     return QA(qa.settings, embedder=qa.embedder, reader_model=ReaderModel(reader))
 
 
+def swapped_kind(original: str, new: str) -> str:
+    """Which kind of value the related-but-silent question swapped in: year, number or name."""
+    before, after = entities(original), entities(new)
+    return next((k for k in ("year", "number") if set(after[k]) - set(before[k])), "name")
+
+
 def timed(fn, *args, **kwargs) -> tuple[Any, float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     out = fn(*args, **kwargs)
@@ -147,6 +153,8 @@ def squad_part(
     sample = rng.sample(questions, n)
     silent_qs = list(silent(evaluation, seed))
     silent_sample = rng.sample(silent_qs, min(n, len(silent_qs)))
+    original = {q["id"] + "-silent": q["question"] for _, _, q in questions}
+    swapped = [swapped_kind(original[e.qid], e.question) for e in silent_sample]
     result: dict[str, Any] = {"questions": n, "silent_questions": len(silent_sample)}
     ans = answerers(qa, baseline, rules)
     models = {"gold_reader": qa.reader_model}
@@ -189,10 +197,17 @@ def squad_part(
             allowed = [s for s in sources if not s.startswith(own)]
             others = qa.retriever.invoke(q["question"], sources=allowed)[: qa.settings.top_k]
             abstain_other += answerer(q["question"], others).abstained
-        sil = sum(
+        refused = [
             answerer(e.question, gold_docs(qa, source_of[e.passage])).abstained
             for e in silent_sample
-        )
+        ]
+        sil = sum(refused)
+        # by what was swapped: a year or name the passage lacks is refused unread (rag.read)
+        by_kind = {
+            k: f"{sum(r for r, s in zip(refused, swapped, strict=True) if s == k)}"
+            f" of {swapped.count(k)}"
+            for k in ("year", "number", "name")
+        }
         result[name] = {
             "open_em": 100 * em / n,
             "open_f1": 100 * f1 / n,
@@ -203,6 +218,7 @@ def squad_part(
             "false_refusal_gold": refused_gold / n,
             "abstain_other_article": abstain_other / n,
             "abstain_silent": sil / len(silent_sample),
+            "abstain_silent_by_swap": by_kind,
             "answer_stage_ms_p50": 1000 * statistics.median(lat),
         }
     return result

@@ -39,6 +39,7 @@ from bench.common import table  # noqa: E402
 from bench.reader import pred, span_answerer, with_baseline  # noqa: E402
 from rag import QA, Settings  # noqa: E402
 from rag.evaluation.metrics import containment, exact_match, token_f1  # noqa: E402
+from rag.read import NAME_ABSTAINER, YEAR_ABSTAINER  # noqa: E402
 from training.qa_sources import SOURCES, load_source, wtq_tables  # noqa: E402
 
 
@@ -75,7 +76,7 @@ def sample(articles: list[dict], n: int, seed: int) -> list[tuple[str, dict]]:
 
 def ask_all(qa: QA, questions: list[tuple[str, dict]], names: dict[str, str]) -> dict[str, Any]:
     spans = span_answerer(qa.answerer())
-    em = f1 = holds = right = refused = 0.0
+    em = f1 = holds = right = refused = unread = 0.0
     for title, q in questions:
         refs = [a["text"] for a in q["answers"]]
         answer = qa.ask(q["question"])
@@ -85,6 +86,7 @@ def ask_all(qa: QA, questions: list[tuple[str, dict]], names: dict[str, str]) ->
         holds += containment(pred(answer), refs)
         right += any(c.source == names[title] for c in answer.citations)
         refused += answer.abstained
+        unread += answer.answerer in (YEAR_ABSTAINER, NAME_ABSTAINER)
     n = len(questions) or 1
     return {
         "questions": len(questions),
@@ -93,6 +95,8 @@ def ask_all(qa: QA, questions: list[tuple[str, dict]], names: dict[str, str]) ->
         "contains": round(holds / n, 3),
         "right_document_cited": round(right / n, 3),
         "false_refusals": round(refused / n, 3),
+        # of those, refused unread: a year or a name no passage mentions (rag.read.years, .names)
+        "refused_unread": int(unread),
     }
 
 
@@ -148,7 +152,7 @@ def main() -> None:
             if "rows only" in readers:
                 readers["rows only"].close()
     heads = ["source", "reader", "documents", "questions", "EM", "F1", "contains"]
-    table("Dev splits as folders, through rag.QA", [*heads, "right doc", "refused"], rows)
+    table("Dev splits as folders, through rag.QA", [*heads, "right doc", "refused", "unread"], rows)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     print(f"wrote {args.out}")

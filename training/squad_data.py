@@ -121,7 +121,8 @@ def _names(text: str) -> list[str]:
     return out
 
 
-def _entities(text: str) -> dict[str, list[str]]:
+def entities(text: str) -> dict[str, list[str]]:
+    """The years, numbers and names of ``text``: the values a related-but-silent swap replaces."""
     years = _YEAR.findall(text)
     numbers = [n for n in _NUMBER.findall(text) if n not in years and len(n.strip(",.")) > 0]
     return {"year": years, "number": [n.strip(",.") for n in numbers], "name": _names(text)}
@@ -131,7 +132,7 @@ def article_entities(article: dict) -> dict[str, list[str]]:
     """Every year, number and name of an article, in order of first appearance."""
     pool: dict[str, list[str]] = {"year": [], "number": [], "name": []}
     for p in article["paragraphs"]:
-        for kind, values in _entities(p["context"]).items():
+        for kind, values in entities(p["context"]).items():
             pool[kind].extend(values)
     return {k: list(dict.fromkeys(v)) for k, v in pool.items()}
 
@@ -146,7 +147,7 @@ def swap_entity(
     """
     low = passage.lower()
     options: list[tuple[str, str]] = []
-    for kind, values in _entities(question).items():
+    for kind, values in entities(question).items():
         for value in values:
             if value.lower() in low:
                 options.append((kind, value))
