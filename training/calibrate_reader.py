@@ -40,7 +40,7 @@ from langchain_core.documents import Document
 from rag.evaluation.calibration import calibrate
 from rag.evaluation.metrics import exact_match, token_f1
 from rag.evaluation.reliability import reliability
-from rag.read import dated_passages, passages_naming
+from rag.read import mentioned
 from rag.read.confidence import ConfidenceMap
 from rag.read.model import ReaderModel
 from rag.read.windows import Span
@@ -79,8 +79,7 @@ def answered_margin(example: Example, span: Span) -> float:
     :mod:`rag.read.names`); so the threshold spends the refusal budget on what the answerer
     refuses in all.
     """
-    passage = [Document(page_content=example.passage)]
-    if any(check(example.question, passage) == [] for check in (dated_passages, passages_naming)):
+    if mentioned(example.question, [Document(page_content=example.passage)])[1]:
         return UNREAD
     return span.margin
 

@@ -4,7 +4,9 @@ Three guards stand around the model:
 
 - **before**: the reader's no-answer margin for the best span of the retrieved passages; below
   the calibrated threshold the model is not called and the answer is an abstention, exactly as
-  in extractive mode (so switching answerers does not change *when* the system answers);
+  in extractive mode (so switching answerers does not change *when* the system answers), and
+  so is a question about a year or a name no passage mentions (:func:`rag.read.mentioned`),
+  the model shown only the passages that do mention them;
   a question comparing a table's rows ("which rider has the most points?") is answered with
   the cell the whole table gives (:meth:`ExtractiveAnswerer.table_answer`), which a model
   shown a few rows cannot compute;
@@ -28,6 +30,7 @@ from rag.cite.markers import StreamCleaner, iter_text, urls_in
 from rag.embed.embedder import Embedder
 from rag.generate.prompts import answer_messages
 from rag.protocols import Answerer
+from rag.read import mentioned
 from rag.read.answerer import ExtractiveAnswerer
 from rag.results import ABSTAIN_TEXT, Answer
 
@@ -88,6 +91,11 @@ class GenerativeAnswerer(Answerer):
             yield table.text
             yield table
             return
+        passages, refused = mentioned(query, passages)
+        if refused:  # "... in 1998?", "... Obama?" and no passage mentions them: nothing read
+            yield ABSTAIN_TEXT
+            yield self._abstain(question, query, 0.0, reason=refused, answerer=refused)
+            return
         found = self.gate.find(query, passages)
         score = found.score if found else 0.0
         if found is None or score < self.gate.threshold:
@@ -141,6 +149,7 @@ class GenerativeAnswerer(Answerer):
         reason: str,
         raw: str = "",
         seconds: float | None = None,
+        answerer: str = "",
     ) -> Answer:
         log.info("abstaining (%s): %r", reason, raw[:200] if raw else question)
         return Answer(
@@ -149,6 +158,6 @@ class GenerativeAnswerer(Answerer):
             question=question,
             query=query,
             score=round(score, 4),
-            answerer=self.name,
+            answerer=answerer or self.name,
             timings={} if seconds is None else {"generate": round(seconds, 4)},
         )

@@ -8,8 +8,8 @@ training; the window builder itself is ``rag.read.windows.windows`` (its module'
 A document's header block is read as one table row, and a named document's own name is
 never the span (``rag.read.headers``). A question comparing a table's rows is answered from the
 whole table (:func:`answer_cell` over :func:`parse_table`'s cells; ``rag.read.table_ops``).
-A question about a year or a name no passage mentions is refused unread (``rag.read.years``,
-``rag.read.names``).
+A question about a year or a name no passage mentions is refused unread, by either answerer
+(``rag.read.mentions``).
 """
 
 from rag import _front_door
@@ -17,10 +17,11 @@ from rag import _front_door
 __getattr__, __dir__, __all__ = _front_door(
     __name__,
     {
-        "answerer": ("NAME_ABSTAINER", "TABLE_ANSWERER", "YEAR_ABSTAINER", "ExtractiveAnswerer"),
+        "answerer": ("TABLE_ANSWERER", "ExtractiveAnswerer"),
         "confidence": ("ConfidenceMap",),
-        "names": ("passages_naming",),
+        "mentions": ("NAME_ABSTAINER", "YEAR_ABSTAINER", "mentioned"),
         "model": ("FIRST_WINDOWS", "ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
+        "names": ("passages_naming",),
         "shape": ("ShapeModel",),
         "table_ops": ("answer_cell",),
         "table_parse": ("parse_table",),

@@ -29,8 +29,8 @@ from rag.protocols import Answerer
 from rag.read.confidence import confidence_label
 from rag.read.evidence import Evidence, headings, select, sentence_of
 from rag.read.headers import fields_as_row, own_names, passage_ranks, read_questions
+from rag.read.mentions import mentioned
 from rag.read.model import ReaderModel
-from rag.read.names import passages_naming
 from rag.read.shape import (
     ShapeModel,
     asks_to_explain,
@@ -41,7 +41,6 @@ from rag.read.shape import (
 from rag.read.tables import cell_span, focus_rows
 from rag.read.whole_table import whole_table_cell
 from rag.read.windows import Span, Window
-from rag.read.years import dated_passages
 from rag.results import ABSTAIN_TEXT, Answer, Citation
 from rag.retrieve import named_passages, reading_query
 from rag.retrieve.resolve import resolve
@@ -53,11 +52,6 @@ from rag.text.words import analyze
 #: ``Answer.answerer`` of a cell read from a whole table (rag.read.table_ops): the threshold
 #: does not decide it, so ``rag eval --calibrate`` leaves its score out.
 TABLE_ANSWERER = "extractive:table"
-#: ``Answer.answerer`` of an abstention because no passage mentions the question's year
-#: (:mod:`rag.read.years`): nothing was read, so it has no score for a threshold either.
-YEAR_ABSTAINER = "extractive:year"
-#: ... and because no passage's document mentions a name the question names (rag.read.names)
-NAME_ABSTAINER = "extractive:name"
 #: Windows read per question: the cost of an answer grows with it (see README "The reader").
 DEFAULT_WINDOWS = 6
 #: How much a window's passage rank counts against the question terms it holds.
@@ -167,13 +161,9 @@ class ExtractiveAnswerer(Answerer):
         table = None if which_document else self.table_answer(question, query, passages)
         if table is not None:  # "which rider has the most points?": the table read whole
             return table
-        # "... in 1998?", "... Obama?" and no passage mentions 1998, Obama: refused unread
-        unread = (dated_passages, YEAR_ABSTAINER), (passages_naming, NAME_ABSTAINER)
-        for check, abstainer in unread:
-            kept = None if which_document else check(query, passages)
-            if kept == []:
-                return self._abstention(question, query, None, answerer=abstainer)
-            passages = kept or passages
+        passages, refused = mentioned(query, passages)  # "... in 1998?", "... Obama?"
+        if refused:  # and no passage mentions 1998, Obama: nothing is read
+            return self._abstention(question, query, None, answerer=refused)
         rows = None if which_document else focus_rows(passages, self._coverage(query))
         passages = rows or passages
         if not which_document:  # "... under PEP 238?": read PEP 238, not one citing it

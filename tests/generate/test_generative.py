@@ -19,6 +19,7 @@ from langchain_core.language_models import FakeListChatModel
 from rag import QA, Answer, Settings
 from rag.generate.backends import backend_errors
 from rag.generate.prompts import ANSWER_SYSTEM, answer_messages, defuse, rewrite_messages
+from rag.read import NAME_ABSTAINER
 from rag.results import ABSTAIN_TEXT
 from rag.retrieve.followup import rewrite, rewrite_with_llm
 from tests.conftest import SEED
@@ -118,6 +119,14 @@ def test_below_the_threshold_the_model_is_not_called(session):
     qa, calls = session("France won it [1].")
     answer = qa.ask("Who won the 2018 FIFA World Cup?")
     assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
+    assert calls.prompts == []
+
+
+def test_a_name_no_passage_mentions_is_refused_before_the_model(session):
+    qa, calls = session("Canberra is the capital of Australia [1].")
+    answer = qa.ask("What is the capital city of Australia?")
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.citations == []
+    assert answer.answerer == NAME_ABSTAINER  # as in extractive mode, not the model's refusal
     assert calls.prompts == []
 
 
