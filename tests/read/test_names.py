@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from rag.read import NAME_ABSTAINER
-from rag.read.answerer import ExtractiveAnswerer
-from rag.read.model import ReaderModel
 from rag.read.names import mentions, passages_naming, question_names
-
-BRIDGE = (
-    "The Zephyr Bridge over the Lomar River was opened in 1932 by mayor Helen Crane. "
-    "In 1958 it was widened, and governor Paul Avery reopened it."
-)
 
 
 @pytest.mark.parametrize(
@@ -65,25 +57,3 @@ def test_passages_are_kept_by_their_document_name_title_heading_or_a_table():
     assert kept == [*docs[:4], *docs[5:]]
     assert passages_naming("Who widened the bridge?", docs) is None
     assert passages_naming("Who widened the Orinoco Dam?", docs[4:5]) == []
-
-
-@pytest.fixture(scope="module")
-def answerer() -> ExtractiveAnswerer:
-    model = ReaderModel()
-    return ExtractiveAnswerer(model, doc_text=lambda _source: BRIDGE, threshold=model.threshold)
-
-
-def ask(answerer: ExtractiveAnswerer, question: str):
-    return answerer(question, [Document(BRIDGE, metadata={"source": "bridge.txt", "start": 0})])
-
-
-def test_the_real_reader_answers_about_a_name_the_passage_names(answerer):
-    reply = ask(answerer, "Who opened the Lomar River's bridge?")
-    assert not reply.abstained
-    assert "Helen Crane" in reply.text
-
-
-def test_a_name_no_passage_mentions_is_refused_unread(answerer):
-    reply = ask(answerer, "Who opened the bridge over the Orinoco?")
-    assert reply.abstained and not reply.citations
-    assert reply.answerer == NAME_ABSTAINER

@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from rag.read import YEAR_ABSTAINER
-from rag.read.answerer import ExtractiveAnswerer
-from rag.read.model import ReaderModel
 from rag.read.years import dated_passages, mentions, question_years
-
-BRIDGE = (
-    "The Zephyr Bridge over the Lomar River was opened in 1932 by mayor Helen Crane. "
-    "In 1958 it was widened, and governor Paul Avery reopened it."
-)
 
 
 @pytest.mark.parametrize(
@@ -65,25 +57,3 @@ def test_passages_are_kept_by_their_text_title_heading_or_an_undated_table():
     assert kept == [*docs[:3], docs[4]]
     assert dated_passages("Who opened the bridge?", docs) is None
     assert dated_passages("Who opened the bridge in 1941?", docs[2:4]) == []
-
-
-@pytest.fixture(scope="module")
-def answerer() -> ExtractiveAnswerer:
-    model = ReaderModel()
-    return ExtractiveAnswerer(model, doc_text=lambda _source: BRIDGE, threshold=model.threshold)
-
-
-def ask(answerer: ExtractiveAnswerer, question: str):
-    return answerer(question, [Document(BRIDGE, metadata={"source": "bridge.txt", "start": 0})])
-
-
-def test_the_real_reader_answers_the_year_the_passage_names(answerer):
-    reply = ask(answerer, "Who opened the Zephyr Bridge in 1932?")
-    assert not reply.abstained
-    assert "Helen Crane" in reply.text
-
-
-def test_another_year_is_refused_unread(answerer):
-    reply = ask(answerer, "Who opened the Zephyr Bridge in 1941?")
-    assert reply.abstained and not reply.citations
-    assert reply.answerer == YEAR_ABSTAINER
