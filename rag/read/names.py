@@ -13,9 +13,10 @@ match (difflib's ratio >= 0.8), and a passage counts with its document's file na
 its section heading and the other retrieved passages of its document, since a paragraph often
 leaves its subject to the title ("the university"). Measured on the dev splits
 (``training.calibrate_reader``, which applies the same check to the gold passage alone): the
-check refuses 7 of 762 answerable questions, a name their paragraph leaves to the article's
-title, and at the same 10% false-refusal budget abstention on related-but-silent passages goes
-0.713 -> 0.864 (README "A name no passage mentions").
+check refuses 7 of 762 answerable questions (a name their paragraph leaves to the article's
+title, or a demonym: "American" over "the U.S."), and at the same 10% false-refusal budget
+abstention on related-but-silent passages goes 0.713 -> 0.864, most of that by construction:
+the benchmark's swaps are mostly names (README "A name no passage mentions").
 
 What is not a name: the question's first word (capitalised as the sentence's start: "Yale's
 colleges ..." loses a name, "Besides ..." would be one otherwise), question words, and
