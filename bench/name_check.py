@@ -24,8 +24,7 @@ sys.path.insert(0, str(ROOT))
 from langchain_core.documents import Document  # noqa: E402
 
 from bench.common import table  # noqa: E402
-from rag.read import passages_naming  # noqa: E402
-from rag.read.names import question_names  # noqa: E402
+from rag.read import passages_naming, question_names  # noqa: E402
 from training.qa_sources import SOURCES, load_source  # noqa: E402
 from training.squad_data import answerable  # noqa: E402
 
