@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.read import names_in
+
 TRAIN_ARTICLES = (
     "Super_Bowl_50",
     "Nikola_Tesla",
@@ -102,30 +104,13 @@ def answerable(articles: Iterable[dict], source: str = "squad-dev13") -> Iterato
 # -- related but silent: swap a year, number or name ----------------------------------------------
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-z]+)*\b")
-_QUESTION_WORDS = {
-    "What", "Which", "Who", "Whom", "Whose", "When", "Where", "Why", "How", "In", "On", "At",
-    "The", "A", "An", "Of", "For", "By", "To", "From", "During", "After", "Before", "Is", "Was",
-    "Are", "Were", "Did", "Do", "Does", "Name", "According", "Along", "With", "As", "If",
-}  # fmt: skip
-
-
-def _names(text: str) -> list[str]:
-    out = []
-    for m in _NAME.finditer(text):
-        words = m.group(0).split()
-        while words and words[0] in _QUESTION_WORDS:
-            words = words[1:]
-        if words:
-            out.append(" ".join(words))
-    return out
 
 
 def entities(text: str) -> dict[str, list[str]]:
     """The years, numbers and names of ``text``: the values a related-but-silent swap replaces."""
     years = _YEAR.findall(text)
     numbers = [n for n in _NUMBER.findall(text) if n not in years and len(n.strip(",.")) > 0]
-    return {"year": years, "number": [n.strip(",.") for n in numbers], "name": _names(text)}
+    return {"year": years, "number": [n.strip(",.") for n in numbers], "name": names_in(text)}
 
 
 def article_entities(article: dict) -> dict[str, list[str]]:
@@ -293,7 +278,7 @@ def entity_negatives(
     by_article = {a["title"]: [p["context"] for p in a["paragraphs"]] for a in articles}
     out = []
     for e in examples:
-        names = [n for n in _names(e.question) if len(n) > 3]
+        names = [n for n in names_in(e.question) if len(n) > 3]
         if not names:
             continue
         candidates = [

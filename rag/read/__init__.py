@@ -21,7 +21,7 @@ __getattr__, __dir__, __all__ = _front_door(
         "confidence": ("ConfidenceMap",),
         "mentions": ("NAME_ABSTAINER", "YEAR_ABSTAINER", "mentioned"),
         "model": ("FIRST_WINDOWS", "ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
-        "names": ("passages_naming", "question_names"),
+        "names": ("names_in", "passages_naming", "question_names"),
         "shape": ("ShapeModel",),
         "table_ops": ("answer_cell",),
         "table_parse": ("parse_table",),

@@ -40,29 +40,44 @@ _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-z]+)*\b")
 _FIRST_WORD = re.compile(r"\W*(\w+)")
 _WORD = re.compile(r"[^\W_]+")
 _CONNECTIVES = frozenset({"of", "the", "de"})
+# capitalised words that start a question rather than a name ("In", "According", "Name")
 _QUESTION_WORDS = frozenset({
-    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "in", "on", "at",
-    "the", "a", "an", "of", "for", "by", "to", "from", "during", "after", "before", "is", "was",
-    "are", "were", "did", "do", "does", "name", "according", "along", "with", "as", "if",
+    "What", "Which", "Who", "Whom", "Whose", "When", "Where", "Why", "How", "In", "On", "At",
+    "The", "A", "An", "Of", "For", "By", "To", "From", "During", "After", "Before", "Is", "Was",
+    "Are", "Were", "Did", "Do", "Does", "Name", "According", "Along", "With", "As", "If",
 })  # fmt: skip
 # a word of a name matches a passage's word sharing its first letters, or a close spelling
 _PREFIX = 4
 _CLOSE = 0.8
 
 
-def question_names(question: str) -> list[str]:
-    """The names the question names, in order, each once."""
-    first = _FIRST_WORD.match(question)
-    start = first.start(1) if first else -1
+def names_in(text: str, *, skip: int = -1) -> list[str]:
+    """Every name of ``text`` in order, repeats kept (what ``training`` swaps and pools).
+
+    A name is a run of capitalised words less its leading question words, and less the word
+    at offset ``skip``.
+    """
     names = []
-    for m in _NAME.finditer(question):
+    for m in _NAME.finditer(text):
         words = m.group(0).split()
-        if m.start() == start:  # capitalised because it starts the sentence
+        if m.start() == skip:
             words = words[1:]
-        while words and words[0].lower() in _QUESTION_WORDS:
+        while words and words[0] in _QUESTION_WORDS:
             words = words[1:]
         if words:
             names.append(" ".join(words))
+    return names
+
+
+def question_names(question: str) -> list[str]:
+    """The names the question names, in order, each once; not its first word (see above)."""
+    first = _FIRST_WORD.match(question)
+    names = []
+    for name in names_in(question, skip=first.start(1) if first else -1):
+        words = name.split()
+        while words and words[0] in ("the", "of"):  # "In the Name ...": the name is "Name"
+            words = words[1:]
+        names.append(" ".join(words))
     return list(dict.fromkeys(names))
 
 
@@ -95,14 +110,14 @@ def passages_naming(question: str, passages: Sequence[Document]) -> list[Documen
     names = question_names(question)
     if not names:
         return None
+    sources = [doc.metadata.get("source", id(doc)) for doc in passages]
     known: dict[object, set[str]] = {}
-    for doc in passages:
-        source = doc.metadata.get("source", id(doc))
+    for source, doc in zip(sources, passages, strict=True):
         where = (source, doc.metadata.get("title"), doc.metadata.get("heading"), doc.page_content)
         known.setdefault(source, set()).update(_words("\n".join(str(x or "") for x in where)))
+    named = {source: all(mentions(words, n) for n in names) for source, words in known.items()}
     return [
         doc
-        for doc in passages
-        if row_lines(doc.page_content)
-        or all(mentions(known[doc.metadata.get("source", id(doc))], n) for n in names)
+        for source, doc in zip(sources, passages, strict=True)
+        if named[source] or row_lines(doc.page_content)
     ]
