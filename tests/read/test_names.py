@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from rag.read.names import mentions, passages_naming, question_names
+from rag.read.names import mentions, names_in, passages_naming, question_names
 
 
 @pytest.mark.parametrize(
@@ -25,6 +25,13 @@ from rag.read.names import mentions, passages_naming, question_names
 )
 def test_the_names_a_question_names(question, names):
     assert question_names(question) == names
+
+
+def test_every_name_of_a_text_as_training_swaps_them():
+    # repeats kept, the first word too; question words and "the" after them left out
+    text = "Paris is in France. In the Loire Valley, Paris Basin towns; Paris."
+    assert names_in(text) == ["Paris", "France", "the Loire Valley", "Paris Basin", "Paris"]
+    assert question_names("Is Paris in the Loire Valley?") == ["Paris", "Loire Valley"]
 
 
 @pytest.mark.parametrize(
