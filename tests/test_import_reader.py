@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from transformers import BertForQuestionAnswering
 
+from rag.read import ReaderModel
 from training.export_reader import SHIP
 from training.import_reader import drift, import_reader, onnx_weights
 
@@ -21,7 +22,7 @@ def test_imported_reader_reads_as_the_shipped_file_does(imported: tuple[Path, fl
     out, moved = imported
     assert moved < 1e-3  # fp16 weights computed in fp32 both ways
     model = BertForQuestionAnswering.from_pretrained(str(out)).eval()
-    assert drift(model, SHIP / "model.onnx", out / "tokenizer.json") < 1e-3
+    assert drift(model, ReaderModel(str(SHIP))) < 1e-3
 
 
 def test_every_matrix_is_named_by_the_bias_added_to_its_product() -> None:
@@ -38,4 +39,4 @@ def test_a_matrix_in_the_wrong_place_is_caught(imported: tuple[Path, float]) -> 
     query = attention.query.weight.data.clone()
     attention.query.weight.data = attention.key.weight.data.clone()
     attention.key.weight.data = query
-    assert drift(model, SHIP / "model.onnx", out / "tokenizer.json") > 0.05
+    assert drift(model, ReaderModel(str(SHIP))) > 0.05

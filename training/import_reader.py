@@ -10,28 +10,27 @@ packaged all-MiniLM-L6-v2, so the weights come back whole, to fp16 precision.
 
 The export names biases and norms after their parameters but calls the large matrices
 ``onnx::MatMul_N``; each matrix is recognised by the named bias its product is added to, not
-by its position in the file, and the result is checked against the ONNX file's own logits.
+by its position in the file. The result is checked against the shipped file's logits as
+``rag`` computes them (:class:`rag.read.ReaderModel`, which also checks that the packaged word
+embeddings are the ones the reader was trained on).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import shutil
 from pathlib import Path
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 from onnx import numpy_helper
-from tokenizers import Tokenizer
 from transformers import BertForQuestionAnswering
 
 from rag.embed.model_folder import resolve_model_path
-from rag.read.model import matrix_sha256, packaged_word_embeddings
-from rag.read.windows import batch, configure, windows
+from rag.read import ReaderModel
+from rag.read.windows import batch
 from rag.settings import DEFAULT_EMBEDDING_MODEL
 
 log = logging.getLogger("import_reader")
@@ -71,24 +70,16 @@ def onnx_weights(path: Path) -> dict[str, np.ndarray]:
     return weights
 
 
-def drift(model: BertForQuestionAnswering, onnx_file: Path, tokenizer: Path) -> float:
-    """Largest difference between the model's logits and the ONNX file's, on a few windows."""
-    record = json.loads((onnx_file.parent / "reader.json").read_text(encoding="utf-8"))
-    tok = configure(Tokenizer.from_file(str(tokenizer)), record["max_len"], record["stride"])
+def drift(model: BertForQuestionAnswering, shipped: ReaderModel) -> float:
+    """Largest difference between the model's logits and the shipped reader's, on a few windows."""
     passage = (
         "The Durand Line was drawn in 1893 by Mortimer Durand. It runs for about 2,600 km "
         "between Afghanistan and Pakistan, and Afghanistan has never recognised it."
     )
-    ws = [w for q in ("Who drew the line?", "How long is it?", "Who won the cup?")
-          for w in windows(tok, q, [passage])]  # fmt: skip
+    questions = ["Who drew the line?", "How long is it?", "Who won the cup?"]
+    ws = shipped.windows(questions, [passage] * len(questions))
+    start, end = shipped.logits(ws)
     inputs = batch(ws)
-    embeddings = packaged_word_embeddings()
-    session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
-    start, end = session.run(None, {
-        "inputs_embeds": embeddings[inputs["input_ids"]],
-        "attention_mask": inputs["attention_mask"],
-        "token_type_ids": inputs["token_type_ids"],
-    })  # fmt: skip
     with torch.no_grad():
         ref = model(**{k: torch.from_numpy(v) for k, v in inputs.items()})
     mask = inputs["attention_mask"].astype(bool)
@@ -102,14 +93,15 @@ def import_reader(shipped: Path, out: Path) -> float:
     """Write the reader in ``shipped`` as a Hugging Face folder ``out``; return the logit drift.
 
     Raises:
+        ReaderError: ``shipped`` is not a reader export, or was trained on other word
+            embeddings than the packaged ones (which the folder takes).
         ValueError: a weight is missing or left over, or the logits drift from the file's.
     """
+    reader = ReaderModel(str(shipped))
+    if reader.kind != "onnx":
+        raise ValueError(f"{shipped} is already a Hugging Face folder, not a reader export")
     base = resolve_model_path(DEFAULT_EMBEDDING_MODEL)
     model = BertForQuestionAnswering.from_pretrained(str(base)).eval()
-    record = json.loads((shipped / "reader.json").read_text(encoding="utf-8"))
-    embeddings = packaged_word_embeddings()
-    if record["word_embeddings"]["sha256"] != matrix_sha256(embeddings):
-        raise ValueError("the packaged word embeddings are not the ones this reader was trained on")
     weights = onnx_weights(shipped / "model.onnx")
     state = model.state_dict()
     expected = {k for k in state if k != "bert.embeddings.word_embeddings.weight"}
@@ -124,7 +116,7 @@ def import_reader(shipped: Path, out: Path) -> float:
             raise ValueError(f"{name}: shape {array.shape}, the model's {tuple(state[name].shape)}")
         state[name] = torch.from_numpy(array)
     model.load_state_dict(state)
-    moved = drift(model, shipped / "model.onnx", shipped / "tokenizer.json")
+    moved = drift(model, reader)
     if moved > _MAX_DRIFT:
         raise ValueError(f"the imported model's logits drift {moved:.3f} from the file's")
     out.mkdir(parents=True, exist_ok=True)

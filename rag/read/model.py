@@ -261,6 +261,10 @@ class ReaderModel:
     def windows(self, question: str | Sequence[str], passages: Sequence[str]) -> list[Window]:
         return windows(self.tokenizer, question, passages)
 
+    def logits(self, chosen: Sequence[Window]) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits of the windows, one batch (what a weights check compares)."""
+        return self._run(batch(chosen))
+
     def read(
         self,
         chosen: Sequence[Window],
@@ -286,7 +290,7 @@ class ReaderModel:
             return spans + rest
         if not chosen:
             return []
-        start, end = self._run(batch(chosen))
+        start, end = self.logits(chosen)
         blocked = blocked or {}
         return [
             best_span(w, s, e, max_tokens=max_tokens, blocked=blocked.get(w.passage, ()))
