@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
 from rag.embed import Embedder
-from training.reader_stream import KINDS, parse_mix, pick_negatives
+from rag.read.shape import asks_which_document
+from training.reader_stream import KINDS, parse_mix, pick_negatives, which_document
 from training.squad_data import Example, dense_negatives
 
 _QUESTION = Example(
@@ -67,3 +69,24 @@ def test_negative_shares_are_kept_and_unknown_kinds_refused():
                       "removed": 10, "dense": 10}  # fmt: skip
     with pytest.raises(SystemExit, match="retrieved"):
         parse_mix("silent=0.5,retrieved=0.5", KINDS)
+
+
+def test_which_document_examples_are_answered_by_the_title_or_not_at_all():
+    questions = [replace(_QUESTION, qid=f"q{i}") for i in range(40)]
+    made = which_document(questions, {"squad-train": _ARTICLES}, 40, random.Random(3))
+    answered = [e for e in made if e.answers]
+    refused = [e for e in made if not e.answers]
+    assert answered and refused
+    for e in made:  # the answerer reads these questions over titled passages
+        assert asks_which_document(e.question), e.question
+    for e in answered:
+        assert e.answers == ("Normans",) and e.starts == (0,)
+        assert e.passage == f"Normans\n\n{_QUESTION.passage}"
+    for e in refused:  # another article's paragraph, under its own title, without "1066"
+        assert e.passage.startswith("Baking\n\n") or e.passage.startswith("Anglo-Saxons\n\n")
+        assert "1066" not in e.passage
+
+
+def test_which_document_skips_sources_without_titles():
+    amazon = replace(_QUESTION, source="amazon")
+    assert which_document([amazon], {"amazon": _ARTICLES}, 5, random.Random(0)) == []

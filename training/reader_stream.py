@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -131,3 +132,63 @@ def pick_negatives(
         pool = kinds[kind]
         out += rng.sample(pool, min(len(pool), round(share * n)))
     return out
+
+
+#: Sources whose article titles name their documents (Wikipedia pages, search results); the
+#: others are numbered review sets, table files and report ids, no title a question would ask.
+TITLED_SOURCES = ("squad-train", "squad-dev13", "newwiki", "qed")
+_KINDS_OF_DOCUMENT = ("article", "page", "document")
+#: A wh-question embeds as "which page says <question>"; other questions do not read well.
+_WH_START = re.compile(r"^(?:who|whom|whose|what|when|where|which|why|how)\b", re.IGNORECASE)
+#: "Which article mentions <answer>?" only for an answer of a few words.
+_MENTION_WORDS = 5
+
+
+def which_document(
+    questions: list[Example], articles: dict[str, list[dict]], n: int, rng: random.Random
+) -> list[Example]:
+    """Up to ``n`` which-document examples, half answered by the title in front of the passage.
+
+    The answerer reads a "which document" question ("Which PEP introduced the walrus
+    operator?") over passages with their document's title in front
+    (:meth:`rag.read.answerer.ExtractiveAnswerer.find`, ``titled``), and the title is the
+    answer. No source has such questions, and readers trained on (v4, v5) read the title less
+    surely than v3 did. Made here from a question and its paragraph: "Which article says who
+    ...?" or "Which page mentions <answer>?" over the title, a blank line and the paragraph
+    is answered by the title; the same question over another article's titled paragraph that
+    holds none of the answers is not.
+    """
+    pool = [e for e in questions if e.source in TITLED_SOURCES]
+    titled = {s: [(a["title"], p["context"]) for a in articles[s] for p in a["paragraphs"]]
+              for s in TITLED_SOURCES if s in articles}  # fmt: skip
+    out: list[Example] = []
+    for e in rng.sample(pool, min(len(pool), n)):
+        title = e.article.replace("_", " ")
+        asked = _which_question(e, rng)
+        if asked is None:
+            continue
+        if rng.random() < 0.5:
+            passage = f"{title}\n\n{e.passage}"
+            out.append(Example(e.qid + "-which", e.article, asked, passage, (title,),
+                               "which-document", (0,), e.source))  # fmt: skip
+            continue
+        other, text = rng.choice(titled[e.source])
+        if other == e.article or any(a in text for a in e.answers):
+            continue
+        out.append(Example(e.qid + "-which-not", other, asked,
+                           f"{other.replace('_', ' ')}\n\n{text}", (), "which-document", (),
+                           e.source))  # fmt: skip
+    return out
+
+
+def _which_question(e: Example, rng: random.Random) -> str | None:
+    """A which-document question: "Which page says who ...?" or "Which article mentions X?"."""
+    kind = rng.choice(_KINDS_OF_DOCUMENT)
+    body = e.question.strip().rstrip("?").strip()
+    answer = e.answers[0].strip().rstrip(".")
+    if _WH_START.match(body) and rng.random() < 0.5:
+        verb = rng.choice(("says", "tells", "explains"))
+        return f"Which {kind} {verb} {body[0].lower()}{body[1:]}?"
+    if len(answer.split()) <= _MENTION_WORDS:
+        return f"Which {kind} {rng.choice(('mentions', 'talks about'))} {answer}?"
+    return None

@@ -62,6 +62,7 @@ from training.reader_stream import (
     parse_mix,
     pick_negatives,
     question_stream,
+    which_document,
 )
 from training.squad_data import Example, answerable, entity_negatives, silent
 
@@ -221,6 +222,12 @@ def parse_args() -> argparse.Namespace:
         default=DEFAULT_NEGATIVES,
         help=f"share of each no-answer kind among the no-answer windows, of {', '.join(KINDS)}",
     )
+    p.add_argument(
+        "--which-document",
+        type=float,
+        default=0.0,
+        help="add up to this share of which-document windows (half answered by the title)",
+    )
     p.add_argument("--bf16", action="store_true", help="bf16 autocast (CPUs with avx512_bf16)")
     p.add_argument("--checkpoint-minutes", type=float, default=15)
     p.add_argument("--dev-per-source", type=int, default=60)
@@ -258,6 +265,13 @@ def build(args: argparse.Namespace, tokenizer: Tokenizer) -> tuple[list, list, l
     n_neg = int(len(positive) * args.answerless / (1 - args.answerless))
     negative = features(tokenizer, pick_negatives(kinds, shares, n_neg, rng), rng, 0.0)
     feats = positive + negative
+    if args.which_document > 0:  # its own generator: the stream without it stays as it was
+        wrng = random.Random(args.seed + 7)
+        n = int(len(feats) * args.which_document)
+        which = features(tokenizer, which_document(questions, train_arts, n, wrng), wrng, 0.0)
+        log.info("%d which-document windows (%d answered by the title)", len(which),
+                 sum(1 for _, s, _ in which if s))  # fmt: skip
+        feats += which
     log.info("%d windows (%d no-answer, %.0f%% answerless)", len(feats), len(negative),
              100 * sum(1 for _, s, _ in feats if s == 0) / len(feats))  # fmt: skip
     return batches(feats, args.batch, random.Random(args.seed * 1000)), dev, dev_neg
