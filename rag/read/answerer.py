@@ -274,6 +274,7 @@ class ExtractiveAnswerer(Answerer):
         """
         texts = [d.page_content for d in passages]
         prefixes = [""] * len(texts)
+        titles = [""] * len(texts)
         if titled:
             titles = [str(d.metadata.get("title") or "") for d in passages]
             prefixes = [
@@ -294,8 +295,11 @@ class ExtractiveAnswerer(Answerer):
         best = max(spans, key=lambda s: s.margin)
         doc = passages[best.passage]
         shift = len(prefixes[best.passage])
+        # the title in front of the passage, or the passage's own first line when it is the
+        # title (a heading): either way no evidence, so the sentence most about the question
+        in_title = titled and best.end <= len(titles[best.passage])
         best = replace(best, start=max(0, best.start - shift), end=max(0, best.end - shift))
-        if best.end == 0:  # the span is the title: cite the sentence most about the question
+        if best.end == 0 or in_title:
             sentence = self._most_relevant_sentence(query, doc.page_content)
         else:
             sentence = sentence_of(doc.page_content, best.start, best.end)
