@@ -18,7 +18,10 @@ windows holding its answer (and a share ``--outside`` of its other windows); a s
 (:mod:`training.squad_data`): related-but-silent swaps, the answer's sentences removed, the
 BM25-closest paragraph of the same or another article without the answer, and another
 paragraph naming the question's entity without giving the answer. A no-answer window is
-trained to point at ``[CLS]``.
+trained to point at ``[CLS]``. ``--which-document`` adds that share of which-document windows
+(:func:`training.reader_stream.which_document`: a title in front of a paragraph, answered by
+the title or, over another article, by nothing), from a generator of their own, so a stream
+without them is the one earlier runs trained on.
 
 The run is resumable: every ``--checkpoint-minutes`` the model, optimiser, schedule, step and
 torch RNG go to ``<out>/checkpoint.pt``; a later run with the same arguments goes on from the
