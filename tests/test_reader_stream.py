@@ -88,5 +88,6 @@ def test_which_document_examples_are_answered_by_the_title_or_not_at_all():
 
 
 def test_which_document_skips_sources_without_titles():
-    amazon = replace(_QUESTION, source="amazon")
-    assert which_document([amazon], {"amazon": _ARTICLES}, 5, random.Random(0)) == []
+    # the same 40 questions made examples above; from an untitled source, none
+    amazon = [replace(_QUESTION, qid=f"q{i}", source="amazon") for i in range(40)]
+    assert which_document(amazon, {"amazon": _ARTICLES}, 40, random.Random(3)) == []

@@ -163,22 +163,25 @@ def which_document(
               for s in TITLED_SOURCES if s in articles}  # fmt: skip
     out: list[Example] = []
     for e in rng.sample(pool, min(len(pool), n)):
-        title = e.article.replace("_", " ")
         asked = _which_question(e, rng)
         if asked is None:
             continue
         if rng.random() < 0.5:
-            passage = f"{title}\n\n{e.passage}"
-            out.append(Example(e.qid + "-which", e.article, asked, passage, (title,),
-                               "which-document", (0,), e.source))  # fmt: skip
+            title = _title(e.article)
+            out.append(Example(e.qid + "-which", e.article, asked, f"{title}\n\n{e.passage}",
+                               (title,), "which-document", (0,), e.source))  # fmt: skip
             continue
         other, text = rng.choice(titled[e.source])
         if other == e.article or any(a in text for a in e.answers):
             continue
-        out.append(Example(e.qid + "-which-not", other, asked,
-                           f"{other.replace('_', ' ')}\n\n{text}", (), "which-document", (),
-                           e.source))  # fmt: skip
+        out.append(Example(e.qid + "-which-not", other, asked, f"{_title(other)}\n\n{text}",
+                           (), "which-document", (), e.source))  # fmt: skip
     return out
+
+
+def _title(article: str) -> str:
+    """An article's name as its document's title ("Super_Bowl_50" -> "Super Bowl 50")."""
+    return article.replace("_", " ")
 
 
 def _which_question(e: Example, rng: random.Random) -> str | None:

@@ -268,15 +268,15 @@ def build(args: argparse.Namespace, tokenizer: Tokenizer) -> tuple[list, list, l
     n_neg = int(len(positive) * args.answerless / (1 - args.answerless))
     negative = features(tokenizer, pick_negatives(kinds, shares, n_neg, rng), rng, 0.0)
     feats = positive + negative
+    log.info("%d windows (%d no-answer, %.0f%% answerless)", len(feats), len(negative),
+             100 * sum(1 for _, s, _ in feats if s == 0) / len(feats))  # fmt: skip
     if args.which_document > 0:  # its own generator: the stream without it stays as it was
         wrng = random.Random(args.seed + 7)
         n = int(len(feats) * args.which_document)
         which = features(tokenizer, which_document(questions, train_arts, n, wrng), wrng, 0.0)
-        log.info("%d which-document windows (%d answered by the title)", len(which),
+        log.info("and %d which-document windows (%d answered by the title)", len(which),
                  sum(1 for _, s, _ in which if s))  # fmt: skip
         feats += which
-    log.info("%d windows (%d no-answer, %.0f%% answerless)", len(feats), len(negative),
-             100 * sum(1 for _, s, _ in feats if s == 0) / len(feats))  # fmt: skip
     return batches(feats, args.batch, random.Random(args.seed * 1000)), dev, dev_neg
 
 
