@@ -45,7 +45,7 @@ from bench.common import table  # noqa: E402
 from bench.reader import pred, span_answerer, with_baseline  # noqa: E402
 from rag import QA, Answer, Settings  # noqa: E402
 from rag.evaluation.metrics import containment, exact_match, token_f1  # noqa: E402
-from rag.read import NAME_ABSTAINER, YEAR_ABSTAINER  # noqa: E402
+from rag.read import NAME_ABSTAINER, YEAR_ABSTAINER, ExtractiveAnswerer  # noqa: E402
 from training.qa_sources import SOURCES, load_source, wtq_tables  # noqa: E402
 
 
@@ -84,7 +84,7 @@ def margin(answer: Answer) -> float:
     """What a threshold compares: -inf refused unread, +inf a whole-table cell (no threshold)."""
     if answer.answerer in (YEAR_ABSTAINER, NAME_ABSTAINER):
         return -math.inf
-    return answer.score if answer.answerer == "extractive" else math.inf
+    return answer.score if answer.answerer == ExtractiveAnswerer.name else math.inf
 
 
 def open_threshold(margins: list[tuple[float, bool]], budget: float = 0.1) -> dict[str, Any]:
@@ -112,8 +112,9 @@ def ask_all(qa: QA, questions: list[tuple[str, dict]], names: dict[str, str]) ->
         span = spans(q["question"], qa.retrieve(q["question"]))
         em += exact_match(pred(span), refs)
         f1 += token_f1(pred(span), refs)
-        holds += containment(pred(answer), refs)
-        margins.append((margin(answer), bool(containment(pred(answer), refs))))
+        holds_ref = bool(containment(pred(answer), refs))
+        holds += holds_ref
+        margins.append((margin(answer), holds_ref))
         right += any(c.source == names[title] for c in answer.citations)
         refused += answer.abstained
         unread += answer.answerer in (YEAR_ABSTAINER, NAME_ABSTAINER)

@@ -273,14 +273,11 @@ class ExtractiveAnswerer(Answerer):
         are read with "this PEP" for its "PEP 8" (:func:`rag.read.headers.read_questions`).
         """
         texts = [d.page_content for d in passages]
-        prefixes = [""] * len(texts)
-        titles = [""] * len(texts)
-        if titled:
-            titles = [str(d.metadata.get("title") or "") for d in passages]
-            prefixes = [
-                f"{t}\n\n" if t and not x.startswith(t) else ""
-                for t, x in zip(titles, texts, strict=True)
-            ]
+        titles = [str(d.metadata.get("title") or "") if titled else "" for d in passages]
+        prefixes = [
+            f"{t}\n\n" if t and not x.startswith(t) else ""
+            for t, x in zip(titles, texts, strict=True)
+        ]
         read = [p + fields_as_row(t) for p, t in zip(prefixes, texts, strict=True)]
         candidates = self.model.windows(read_questions(query, passages), read)
         if not candidates:
@@ -297,9 +294,9 @@ class ExtractiveAnswerer(Answerer):
         shift = len(prefixes[best.passage])
         # the title in front of the passage, or the passage's own first line when it is the
         # title (a heading): either way no evidence, so the sentence most about the question
-        in_title = titled and best.end <= len(titles[best.passage])
+        in_title = best.end <= len(titles[best.passage])
         best = replace(best, start=max(0, best.start - shift), end=max(0, best.end - shift))
-        if best.end == 0 or in_title:
+        if in_title:
             sentence = self._most_relevant_sentence(query, doc.page_content)
         else:
             sentence = sentence_of(doc.page_content, best.start, best.end)
