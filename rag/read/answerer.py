@@ -26,6 +26,7 @@ import numpy as np
 from langchain_core.documents import Document
 
 from rag.protocols import Answerer
+from rag.read.citing import citation
 from rag.read.confidence import confidence_label
 from rag.read.evidence import Evidence, headings, select, sentence_of
 from rag.read.headers import fields_as_row, own_names, passage_ranks, read_questions
@@ -39,12 +40,11 @@ from rag.read.shape import (
     split_two_part,
 )
 from rag.read.tables import cell_span, focus_rows
-from rag.read.whole_table import whole_table_cell
+from rag.read.whole_table import counted, whole_table_cell
 from rag.read.windows import Span, Window
 from rag.results import ABSTAIN_TEXT, Answer, Citation
 from rag.retrieve import named_passages, reading_query
 from rag.retrieve.resolve import resolve
-from rag.text.locations import locate
 from rag.text.sentences import sentence_spans
 from rag.text.whitespace import one_line
 from rag.text.words import analyze
@@ -180,8 +180,7 @@ class ExtractiveAnswerer(Answerer):
             query, passages, titled=which_document, spans_only=not (sentences or part_sentence)
         )
         if found is not None and rows:  # a table row: the citation is the whole row
-            start = int(found.doc.metadata["start"])
-            found = replace(found, sentence=(start, start + len(found.doc.page_content)))
+            found = replace(found, sentence=_extent(found.doc))
         # A document's name is rarely a span of its own text, so the reader is less sure of
         # it than of a name or a date: for "which document" the bar is the model's own
         # decision boundary (a span beats no answer) or the calibrated one, less a slack
@@ -232,18 +231,27 @@ class ExtractiveAnswerer(Answerer):
 
         The best passage's table is read whole (:mod:`rag.read.whole_table`). The score, the
         reader's margin on the row alone, does not tell right cells from wrong ones (README
-        "Reader v2 vs v3"): the threshold does not apply, and there is no confidence.
+        "Reader v2 vs v3"): the threshold does not apply, and there is no confidence. A
+        question counting rows ("how many players were from England?") is answered with the
+        count, cited by the rows counted (the first ten); its score is 0.
         """
         if self.document is None:
             return None
+        count = counted(query, passages, self.doc_text, self.document)
+        if count is not None:
+            n, rows = count
+            cited = [citation(i, row, _extent(row), 0.0, self.doc_text)
+                     for i, row in enumerate(rows, start=1)]  # fmt: skip
+            text = f"{n} " + " ".join(f"[{c.n}]" for c in cited)
+            return Answer(text, False, cited, question=question, query=query, score=0.0,
+                          answerer=TABLE_ANSWERER)  # fmt: skip
         cell = whole_table_cell(query, passages, self.doc_text, self.document)
         if cell is None:
             return None
         row, start, end = cell
         span = max(self.model.read(self.model.windows(query, [row.page_content])),
                    key=lambda s: s.margin)  # fmt: skip
-        base = int(row.metadata["start"])
-        found = Found(span, row, (base, base + len(row.page_content)))
+        found = Found(span, row, _extent(row))
         return Answer(
             text=one_line(row.page_content[start:end]) + " [1]",
             abstained=False,
@@ -365,24 +373,11 @@ class ExtractiveAnswerer(Answerer):
         return sorted(candidates, key=worth, reverse=True)[: self.windows]
 
     def _citation(self, n: int, found: Found, score: float | None = None) -> Citation:
-        meta = found.doc.metadata
-        start, end = found.sentence
-        quote = self.doc_text(meta["source"])[start:end]
-        base = int(meta["start"])
-        if found.doc.page_content[start - base : end - base] != quote:
-            raise AssertionError(f"quote offsets do not match {meta['source']}[{start}:{end}]")
-        page, location = locate(meta, start)
-        return Citation(
-            n=n,
-            source=meta["source"],
-            quote=quote,
-            start=start,
-            end=end,
-            passage=found.doc.page_content,
-            score=round(found.score if score is None else score, 4),
-            title=meta.get("title", ""),
-            page=page,
-            location=location,
-            chunk_id=meta.get("chunk_id", ""),
-            passage_start=base,
-        )
+        score = found.score if score is None else score
+        return citation(n, found.doc, found.sentence, score, self.doc_text)
+
+
+def _extent(doc: Document) -> tuple[int, int]:
+    """A passage's own offsets in its document: a table row cites all of itself."""
+    start = int(doc.metadata["start"])
+    return start, start + len(doc.page_content)

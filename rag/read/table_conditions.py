@@ -21,11 +21,13 @@ from rag.read.table_parse import (
     named_numeric,
     number,
     text_column,
+    time_column,
 )
 from rag.read.table_words import FIRST, LAST, SUPERLATIVES
 from rag.text.words import stem, words
 
-_NUM = r"\$?\d[\d,]*(?:\.\d+)?"
+#: A number, or a clock time ("1:56", "1:10:00", read by :func:`number` in its smallest unit).
+_NUM = r"\$?\d[\d,]*(?:\.\d+)?(?::\d\d(?:\.\d+)?)*"
 #: A bound and its test: "less than 672", "above 25", "at least 600", "over $550,000".
 _BOUNDS: tuple[tuple[str, Callable[[float, float], bool]], ...] = (
     (r"(?:more|greater|higher|larger|bigger|longer|taller|heavier|older)\s+than", operator.gt),
@@ -34,6 +36,8 @@ _BOUNDS: tuple[tuple[str, Callable[[float, float], bool]], ...] = (
     (r"(?:below|under)", operator.lt),
     (r"at\s+least", operator.ge),
     (r"at\s+most|no\s+more\s+than", operator.le),
+    (r"(?:faster|quicker)\s+than", operator.lt),  # of a time: "faster than 2:00"
+    (r"slower\s+than", operator.gt),
 )
 _CONDITION = re.compile(
     "|".join(rf"\b(?P<b{i}>{words_})\s+(?P<n{i}>{_NUM})" for i, (words_, _) in enumerate(_BOUNDS)),
@@ -42,8 +46,13 @@ _CONDITION = re.compile(
 
 
 def states_condition(question: str) -> bool:
-    """Whether the question bounds a number ("more than 20", "under 4:00" is not one)."""
+    """Whether the question bounds a number or a time ("more than 20", "under 1:56")."""
     return _CONDITION.search(question) is not None
+
+
+def without_bound(question: str) -> str:
+    """``question`` less the bound it states: its number names no row ("more than 70,000")."""
+    return _CONDITION.sub(" ", question, count=1)
 
 
 def meeting(
@@ -59,6 +68,24 @@ def meeting(
     no row or by several, or asking for more than the row ("the first year with more than 10
     wins"), maps onto nothing. Without a ``target`` the answer is the first column of names.
     """
+    met = bounded_rows(question, table, header_stems, target)
+    if met is None or len(met[0]) != 1:
+        return None
+    rows, column = met
+    return cell_of(table, rows[0], target or text_column(table, {column}))
+
+
+def bounded_rows(
+    question: str,
+    table: Table,
+    header_stems: dict[str, set[str]],
+    target: str | None = None,
+) -> tuple[list[int], str] | None:
+    """The rows meeting the question's bound, and the column it bounds; None if it states none.
+
+    Also None when the question asks for more than the rows ("the first year with more than
+    10 wins") or names no numeric column other than ``target`` for the bound.
+    """
     found = _CONDITION.search(question)
     if found is None:
         return None
@@ -70,6 +97,8 @@ def meeting(
         return None  # "the first year with more than 10 wins": two steps
     asked = {stem(w) for w in rest}
     column = named_numeric(table, header_stems, asked, exclude=target)
+    if column is None and ":" in found.group(f"n{i}"):  # "under 1:56": the column of times
+        column = time_column(table, header_stems, target)
     if column is None or bound is None:
         return None
     rows = [
@@ -77,6 +106,4 @@ def meeting(
         for r in range(len(table.rows))
         if (v := cell_value(table, r, column)) is not None and test(v, bound)
     ]
-    if len(rows) != 1:
-        return None
-    return cell_of(table, rows[0], target or text_column(table, {column}))
+    return rows, column

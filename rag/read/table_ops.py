@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 
 from rag.read.table_conditions import meeting, states_condition
 from rag.read.table_pairs import compared, either, matching, same_as
@@ -126,7 +127,7 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     if condition:  # "which year were there less than 672 contestants?"
         return meeting(question, table, header_stems, target)
     if only:  # "which ship is the only container ship listed?": the one row the words name
-        rows, matched = _narrowed(table, terms)
+        rows, matched = narrowed(table, terms)
         if target is None or len(rows) != 1 or not matched:
             return None
         return cell_of(table, rows[0], target)
@@ -135,7 +136,7 @@ def answer_cell(question: str, table: Table) -> Cell | None:
             return None  # "the most points after 2010": more than one step
         placed = not said & (NEXT | PREVIOUS) - PLACED
         return _neighbour(table, terms, target, after=bool(said & NEXT), names_only=placed)
-    rows, matched = _narrowed(table, terms)
+    rows, matched = narrowed(table, terms)
     ranked = _ranked_by(asked, table, header_stems, exclude=target)
     if ranked is None and said & _DATED_ORDINALS and dated and dated[0] != target:
         ranked = (dated[0], next(iter(said & _DATED_ORDINALS)))  # "played earliest"
@@ -270,16 +271,20 @@ def _anchor(table: Table, terms: set[str]) -> tuple[int, str] | None:
     return where
 
 
-def _narrowed(table: Table, terms: set[str]) -> tuple[list[int], set[str]]:
-    """The rows holding most of the question's own terms (all rows when none holds any).
+def narrowed(
+    table: Table, terms: set[str], among: Sequence[int] | None = None
+) -> tuple[list[int], set[str]]:
+    """The rows (of ``among``, default all) holding most of the question's own terms.
 
-    Also returns the columns where those terms were found: a condition, not the answer.
+    All of ``among`` when none holds any. Also returns the columns where those terms were
+    found: a condition, not the answer.
     """
-    scores = [sum(len(terms & stems) for stems in cells.values()) for cells in table.stems]
-    top = max(scores)
+    among = range(len(table.rows)) if among is None else among
+    scores = {r: sum(len(terms & stems) for stems in table.stems[r].values()) for r in among}
+    top = max(scores.values(), default=0)
     if top == 0:
-        return list(range(len(table.rows))), set()
-    rows = [r for r, s in enumerate(scores) if s == top]
+        return list(among), set()
+    rows = [r for r, s in scores.items() if s == top]
     matched = {h for r in rows for h, stems in table.stems[r].items() if terms & stems}
     return rows, matched
 

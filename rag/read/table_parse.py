@@ -145,14 +145,24 @@ def cell_of(table: Table, row: int, header: str | None) -> Cell | None:
 def named_numeric(
     table: Table, header_stems: dict[str, set[str]], asked: set[str], exclude: str | None
 ) -> str | None:
-    """The numeric column whose header shares most words with the question."""
-    scored = [
-        (len(header_stems[h] & asked), h)
-        for h in table.headers
-        if h != exclude and h in table.numeric
-    ]
-    scored = [(n, h) for n, h in scored if n > 0]
-    return max(scored, key=lambda t: t[0])[1] if scored else None
+    """The numeric column whose header shares most words with the question.
+
+    When no header shares a stem, one sharing a word's beginning will do ("weighs" names
+    "Weight", "license" names "Licence #"): the stemmer keeps these apart.
+    """
+    numeric = [h for h in table.headers if h != exclude and h in table.numeric]
+    for shares in (lambda h: len(header_stems[h] & asked),
+                   lambda h: sum(_akin(a, b) for a in asked for b in header_stems[h])):  # fmt: skip
+        scored = [(n, h) for h in numeric if (n := shares(h)) > 0]
+        if scored:
+            return max(scored, key=lambda t: t[0])[1]
+    return None
+
+
+def _akin(a: str, b: str) -> bool:
+    """Whether two stems of five letters or more differ at most in their last letter."""
+    shorter = min(len(a), len(b))
+    return shorter >= 5 and abs(len(a) - len(b)) <= 1 and a[: shorter - 1] == b[: shorter - 1]
 
 
 def text_column(table: Table, exclude: set[str]) -> str | None:

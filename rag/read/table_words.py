@@ -43,3 +43,5 @@ OPERATORS = OPERATIONS | COMPARATIVES | {"right", "immediately"}
 RANK_STEMS = frozenset(stem(w) for w in ["rank", "place", "pos", "position", "no", "seed"])
 #: Columns of places, where higher is the smaller number ("peak position", "rank").
 PLACE_STEMS = frozenset(stem(w) for w in ["rank", "place", "position", "peak", "seed"])
+#: Words naming the table itself ("how many are *listed* on the *chart*?"), never a row.
+TABLE_WORDS = frozenset(["list", "listed", "chart", "table", "shown", "there", "total"])

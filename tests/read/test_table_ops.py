@@ -235,6 +235,17 @@ def test_only_names_one_row_and_the_column_it_asks_for():
     assert answer("Which rider was the only one in Falcon?") is None  # two rows hold it
 
 
+def test_a_column_is_named_by_a_word_the_stemmer_keeps_apart():
+    squad = (
+        '"Player","Position","Weight","Licence #"\n'
+        '"Abe","QB","223 lb","41"\n'
+        '"Bo","WR","195 lb","7"\n'
+    )
+    assert answer("Which player weighs the least?", squad) == "Bo"  # "weigh" / "weight"
+    assert answer("Which player has the highest license number?", squad) == "Abe"
+    assert answer("Which player has the highest salary?", squad) is None  # no such column
+
+
 def test_a_question_of_two_steps_is_left_to_the_reader():
     assert answer("Which rider scored the most points after Bruno Keel?") is None
 
