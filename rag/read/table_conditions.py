@@ -40,7 +40,10 @@ _BOUNDS: tuple[tuple[str, Callable[[float, float], bool]], ...] = (
     (r"slower\s+than", operator.gt),
 )
 _CONDITION = re.compile(
-    "|".join(rf"\b(?P<b{i}>{words_})\s+(?P<n{i}>{_NUM})" for i, (words_, _) in enumerate(_BOUNDS)),
+    "|".join(
+        rf"\b(?P<b{i}>{words_})\s+(?:the\s+)?(?P<n{i}>{_NUM})"
+        for i, (words_, _) in enumerate(_BOUNDS)
+    ),
     re.IGNORECASE,
 )
 

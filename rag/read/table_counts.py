@@ -27,10 +27,10 @@ from rag.read.table_parse import Table, fold
 from rag.read.table_words import OPERATIONS, OPERATORS, TABLE_WORDS
 from rag.text.words import OVERLAP_STOP_WORDS, stem, words
 
-#: "How many ...", "what is the number of ...", "the total number of ...".
-_COUNT = re.compile(r"^\W*how\s+many\b|\b(?:total\s+)?number\s+of\b", re.IGNORECASE)
+#: "How many ...", "what is the number of ...", "the total number of ...", "the total of ...".
+_COUNT = re.compile(r"^\W*how\s+many\b|\b(?:total\s+)?number\s+of\b|\btotal\s+of\b", re.I)
 #: Words of arithmetic or of a second step: a count of rows does not answer these.
-_ARITHMETIC = frozenset(["average", "mean", "difference", "combined", "sum", "per", "than",
+_ARITHMETIC = frozenset(["average", "mean", "difference", "combined", "sum", "than",
                          "more", "less", "fewer", "consecutive", "between", "percent",
                          "percentage", "much"])  # fmt: skip
 #: Words that say what is counted, never which rows: "how many *times*", "*different*".

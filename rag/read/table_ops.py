@@ -62,6 +62,7 @@ from rag.read.table_words import (
     RANK_STEMS,
     SLOWEST,
     SUPERLATIVES,
+    TABLE_WORDS,
 )
 from rag.text.words import QUESTION_WORDS, STOP_WORDS, stem, words
 
@@ -135,7 +136,8 @@ def answer_cell(question: str, table: Table) -> Cell | None:
         if said & (SUPERLATIVES | FIRST | LAST):
             return None  # "the most points after 2010": more than one step
         placed = not said & (NEXT | PREVIOUS) - PLACED
-        return _neighbour(table, terms, target, after=bool(said & NEXT), names_only=placed)
+        after = bool(said & NEXT) != _in_time_reversed(table, said)  # "won after X": later
+        return _neighbour(table, terms, target, after=after, names_only=placed)
     rows, matched = narrowed(table, terms)
     ranked = _ranked_by(asked, table, header_stems, exclude=target)
     if ranked is None and said & _DATED_ORDINALS and dated and dated[0] != target:
@@ -166,8 +168,25 @@ def answer_cell(question: str, table: Table) -> Cell | None:
         return cell_of(table, row, target or text_column(table, exclude={column, *matched}))
     if target is None and not asked_stems & all_header_stems:
         return None  # "who was the first person on the moon?" names no column of the table
-    row = rows[0] if said & FIRST else rows[-1]
+    first = bool(said & FIRST) != _in_time_reversed(table, said)  # "his first role": earliest
+    row = rows[0] if first else rows[-1]
     return cell_of(table, row, target or text_column(table, exclude=matched))
+
+
+def _in_time_reversed(table: Table, said: set[str]) -> bool:
+    """Whether "first", "after" go against the table's order: its rows run latest first.
+
+    Only when the question speaks of time, not of the page ("first *listed*", "next on the
+    *list*", "above"): then order is what the years of the table's first column of dates say.
+    """
+    if said & (TABLE_WORDS | PLACED | {"top", "bottom"}):
+        return False
+    dated = [h for h in table.headers if h in table.dated]
+    if not dated:
+        return False
+    years = [v for r in range(len(table.rows)) if (v := cell_value(table, r, dated[0])) is not None]
+    steps = [b - a for a, b in itertools.pairwise(years) if b != a]
+    return len(steps) >= 2 and all(step < 0 for step in steps)
 
 
 def _neighbour(

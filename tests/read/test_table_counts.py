@@ -44,6 +44,8 @@ def count(question: str, csv: str = RESULTS) -> int | None:
         ("How many nations won at least 1 bronze?", MEDALS, 3),  # and not the total row
         ("How many runners finished under 1:56?", MILE, 2),  # a bound of time
         ("How many Harriers runners ran faster than 2:00?", MILE, 2),  # a bound and a name
+        ("How many runners have a time below the 1:56 mark?", MILE, 2),
+        ("What is the total of runners under 1:56?", MILE, 2),
     ],
 )
 def test_the_rows_a_question_counts(question, csv, n):

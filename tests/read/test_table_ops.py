@@ -246,6 +246,29 @@ def test_a_column_is_named_by_a_word_the_stemmer_keeps_apart():
     assert answer("Which player has the highest salary?", squad) is None  # no such column
 
 
+WINNERS = (
+    '"Team","County","Years won"\n'
+    '"Greystones","Wicklow","2011"\n'
+    '"Ballymore","Kildare","2010"\n'
+    '"Maynooth","Kildare","2009"\n'
+    '"Crettyard","Laois","2008"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "cell"),
+    [
+        ("Which team won after Ballymore?", "Greystones"),  # later: the row above
+        ("Which team won before Ballymore?", "Maynooth"),
+        ("Which team was the first winner?", "Crettyard"),  # the earliest year
+        ("Which team is next on the list after Ballymore?", "Maynooth"),  # the page's order
+        ("Which team is listed first?", "Greystones"),
+    ],
+)
+def test_after_and_first_go_by_time_in_a_table_whose_latest_rows_come_first(question, cell):
+    assert answer(question, WINNERS) == cell
+
+
 def test_a_question_of_two_steps_is_left_to_the_reader():
     assert answer("Which rider scored the most points after Bruno Keel?") is None
 
