@@ -10,6 +10,7 @@ import pytest
 from rag.embed import Embedder
 from rag.read.shape import asks_which_document
 from training.reader_stream import KINDS, parse_mix, pick_negatives, which_document
+from training.retyped import FAMILIES, retyped, retyped_negatives
 from training.squad_data import Example, dense_negatives
 
 _QUESTION = Example(
@@ -61,12 +62,12 @@ def test_no_dense_negative_when_every_other_paragraph_holds_the_answer(encode):
 
 
 def test_negative_shares_are_kept_and_unknown_kinds_refused():
-    shares = parse_mix("silent=0.5,dense=0.25,removed=0.25", KINDS)
+    shares = parse_mix("silent=0.5,dense=0.25,removed=0.125,retyped=0.125", KINDS)
     pools = {k: [Example(f"{k}{i}", "a", "q", "p", (), k) for i in range(50)] for k in KINDS}
     picked = pick_negatives(pools, shares, 40, random.Random(0))
     counts = {k: sum(e.kind == k for e in picked) for k in KINDS}
     assert counts == {"silent": 20, "entity": 0, "same-article": 0, "other-article": 0,
-                      "removed": 10, "dense": 10}  # fmt: skip
+                      "removed": 5, "dense": 10, "retyped": 5}  # fmt: skip
     with pytest.raises(SystemExit, match="retrieved"):
         parse_mix("silent=0.5,retrieved=0.5", KINDS)
 
@@ -91,3 +92,30 @@ def test_which_document_skips_sources_without_titles():
     # the same 40 questions made examples above; from an untitled source, none
     amazon = [replace(_QUESTION, qid=f"q{i}", source="amazon") for i in range(40)]
     assert which_document(amazon, {"amazon": _ARTICLES}, 40, random.Random(3)) == []
+
+
+_CITY = Example(
+    "q2", "Games", "Which city hosted the 1908 games?",
+    "The 1908 games were held in London, on the river Thames, by the British Olympic Council.",
+    ("London",), "answerable", (28,), "squad-train",
+)  # fmt: skip
+
+
+def test_a_retyped_question_asks_for_another_kind_the_passage_never_names():
+    place_kinds = {kind[0] for kind in FAMILIES[0]} - {"city", "river"}
+    asked = set()
+    for seed in range(40):
+        (e,) = retyped_negatives([_CITY], seed)
+        assert e.kind == "retyped" and not e.answers and e.passage == _CITY.passage
+        head, kind, rest = e.question.split(" ", 2)
+        assert (head, rest) == ("Which", "hosted the 1908 games?")
+        asked.add(kind)
+    assert asked <= place_kinds and len(asked) > 3  # never the city again, nor the named river
+
+
+def test_only_which_kind_questions_are_retyped_and_plurals_stay_plural():
+    assert retyped(_QUESTION.question, _QUESTION.passage, random.Random(0)) is None
+    rng = random.Random(3)
+    plural = retyped("What companies built the line?", "It opened in 1902.", rng)
+    assert plural is not None and plural.split()[1].endswith("s")
+    assert plural.split()[1] not in {"companies", "firms", "corporations", "businesses"}

@@ -45,6 +45,7 @@ from rag.read.confidence import ConfidenceMap
 from rag.read.model import ReaderModel
 from rag.read.windows import Span
 from training.qa_sources import SOURCES, load_source
+from training.retyped import retyped_negatives
 from training.squad_data import (
     Example,
     answerable,
@@ -97,7 +98,8 @@ def dev_sample(per_source: int, seed: int) -> tuple[list[Example], dict[str, lis
         questions.extend(dev)
         kinds = {"silent": list(silent(arts, seed, source)),
                  "removed": removed_negatives(dev),
-                 "entity": entity_negatives(dev, arts, seed)}  # fmt: skip
+                 "entity": entity_negatives(dev, arts, seed),
+                 "retyped": retyped_negatives(answerable(arts, source), seed)}  # fmt: skip
         for e in retrieved_negatives(dev, arts):
             kinds.setdefault("retrieved", []).append(e)
         for kind, examples in kinds.items():

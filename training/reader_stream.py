@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 
 from training.qa_sources import SOURCES
+from training.retyped import retyped_negatives
 from training.squad_data import (
     Example,
+    answerable,
     dense_negatives,
     entity_negatives,
     removed_negatives,
@@ -36,7 +38,7 @@ DEFAULT_MIX = (
 #: Share of each no-answer kind among the no-answer windows (where a question has that kind);
 #: readers v2 and v3 were trained with these.
 DEFAULT_NEGATIVES = "silent=0.3,entity=0.2,same-article=0.15,other-article=0.15,removed=0.2"
-KINDS = ("silent", "entity", "same-article", "other-article", "removed", "dense")
+KINDS = ("silent", "entity", "same-article", "other-article", "removed", "dense", "retyped")
 
 
 def parse_mix(text: str, known: tuple[str, ...] = SOURCES) -> dict[str, float]:
@@ -75,6 +77,9 @@ def negatives_for(
 ) -> dict[str, list[Example]]:
     """Every no-answer kind for the chosen questions, per kind.
 
+    Retyped questions ("which *river*" for "which *city*", :mod:`training.retyped`) are made
+    from every training question of a source, since few ask "which <kind>".
+
     The dense kind needs ``encode`` (without it, it stays empty): it embeds up to 8,000
     paragraphs a source (minutes on two cores); ``cache`` keeps them for a resumed run, keyed
     by the chosen questions.
@@ -92,6 +97,8 @@ def negatives_for(
         ]
         kinds["removed"] += removed_negatives(mine)
         kinds["entity"] += entity_negatives(mine, near, seed)
+        # few questions ask "which <kind>": made from every training question of the source
+        kinds["retyped"] += retyped_negatives(answerable(arts, source), seed)
         for e in retrieved_negatives(mine, arts):
             kinds[e.kind].append(e)
     if encode is not None:

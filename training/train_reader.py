@@ -17,7 +17,10 @@ windows holding its answer (and a share ``--outside`` of its other windows); a s
 ``--answerless`` of all windows are no-answer windows of five kinds made from the same data
 (:mod:`training.squad_data`): related-but-silent swaps, the answer's sentences removed, the
 BM25-closest paragraph of the same or another article without the answer, and another
-paragraph naming the question's entity without giving the answer. A no-answer window is
+paragraph naming the question's entity without giving the answer; and, named by
+``--negatives`` only, the closest paragraph by dense embedding and (``retyped``,
+:mod:`training.retyped`) the question asking for another kind of thing than its own passage's
+answer is ("which *river*" over a passage naming a sea). A no-answer window is
 trained to point at ``[CLS]``. ``--which-document`` adds that share of which-document windows
 (:func:`training.reader_stream.which_document`: a title in front of a paragraph, answered by
 the title or, over another article, by nothing), from a generator of their own, so a stream

@@ -1,0 +1,85 @@
+"""No-answer questions that ask for another kind of thing than the passage's answer is.
+
+"Which *river* flows along the border?" over a passage that names the Arabian Sea, "in which
+*city* ...?" over one that names only the country: the shipped reader reads the sea and the
+country with confidence, since the passage answers a question of the same shape about the
+same things. SQuAD 2.0's writers made such questions by hand; here an answerable question that
+asks "which/what <kind>" has that kind swapped for another of the same family that the
+passage never names ("which city" -> "which river", "what company" -> "what university"),
+and is paired with its own passage, which now holds an answer of the wrong kind.
+
+Kinds are grouped by family, and words that name the same kind ("country", "nation") are one
+kind, so a swap never asks for what the answer already is. A passage can still name a river
+without the word "river": such questions are answerable by a reader who knows rivers, and are
+the noise of this kind.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable
+
+from training.squad_data import Example
+
+#: Families of kinds; each tuple is one kind, its first word the one a swap writes.
+FAMILIES: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (("city", "town", "village", "capital"), ("country", "nation"), ("river",), ("lake",),
+     ("sea", "ocean"), ("mountain", "peak"), ("island",), ("continent",),
+     ("province", "state", "region", "county", "district")),
+    (("company", "firm", "corporation", "business"), ("team", "club"),
+     ("university", "college", "school"), ("party",), ("band", "group"),
+     ("newspaper", "magazine"), ("agency",), ("network", "channel")),
+    (("language",), ("religion",), ("currency",), ("sport",), ("instrument",),
+     ("animal",), ("disease",), ("element",)),
+)  # fmt: skip
+
+
+def plural(word: str) -> str:
+    """The plural of one of the kinds' words ("city" -> "cities", "business" -> "businesses")."""
+    if word.endswith("y"):
+        return word[:-1] + "ies"
+    return word + ("es" if word.endswith(("s", "ch")) else "s")
+
+
+#: Each kind's word and its plural -> (family, kind, whether plural).
+_FORMS = {form: (f, k, form != word) for f, family in enumerate(FAMILIES)
+          for k, kind in enumerate(family) for word in kind
+          for form in (word, plural(word))}  # fmt: skip
+#: "which city", "what companies", "in which country": the kind right after the question word.
+_ASKED = re.compile(r"\b(?:which|what)\s+(" + "|".join(sorted(_FORMS, key=len, reverse=True))
+                    + r")\b", re.IGNORECASE)  # fmt: skip
+
+
+def retyped(question: str, passage: str, rng: random.Random) -> str | None:
+    """``question`` asking for another kind of its family that ``passage`` never names."""
+    found = _ASKED.search(question)
+    if found is None:
+        return None
+    family, kind, plural_asked = _FORMS[found.group(1).lower()]
+    low = passage.lower()
+    others = [
+        k
+        for i, k in enumerate(FAMILIES[family])
+        if i != kind and not any(re.search(rf"\b(?:{w}|{plural(w)})\b", low) for w in k)
+    ]
+    if not others:
+        return None
+    word = rng.choice(others)[0]
+    word = plural(word) if plural_asked else word
+    if found.group(1)[0].isupper():
+        word = word.capitalize()
+    start, end = found.span(1)
+    return question[:start] + word + question[end:]
+
+
+def retyped_negatives(examples: Iterable[Example], seed: int = 0) -> list[Example]:
+    """Each answerable question asking "which <kind>", retyped, against its own passage."""
+    rng = random.Random(seed)
+    out = []
+    for e in examples:
+        new = retyped(e.question, e.passage, rng) if e.answerable else None
+        if new:
+            out.append(Example(e.qid + "-retyped", e.article, new, e.passage, (), "retyped",
+                               (), e.source))  # fmt: skip
+    return out
