@@ -27,8 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bench.sources import sample  # noqa: E402
 from rag.convert import load_csv  # noqa: E402
 from rag.evaluation.metrics import containment  # noqa: E402
-from rag.read import answer_cell, parse_table  # noqa: E402
-from rag.read.table_counts import counted_rows  # noqa: E402
+from rag.read import answer_cell, counted_rows, parse_table  # noqa: E402
 from training.qa_sources import load_source, wtq_tables  # noqa: E402
 
 

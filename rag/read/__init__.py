@@ -7,7 +7,8 @@ reader's margin into the chance the answer is right. The window helpers are shar
 training; the window builder itself is ``rag.read.windows.windows`` (its module's name).
 A document's header block is read as one table row, and a named document's own name is
 never the span (``rag.read.headers``). A question comparing a table's rows is answered from the
-whole table (:func:`answer_cell` over :func:`parse_table`'s cells; ``rag.read.table_ops``).
+whole table (:func:`answer_cell` over :func:`parse_table`'s cells; ``rag.read.table_ops``), and
+one counting rows with the rows it counts (:func:`counted_rows`).
 A question about a year or a name no passage mentions is refused unread, by either answerer
 (``rag.read.mentions``).
 """
@@ -23,6 +24,7 @@ __getattr__, __dir__, __all__ = _front_door(
         "model": ("FIRST_WINDOWS", "ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
         "names": ("names_in", "passages_naming", "question_names"),
         "shape": ("ShapeModel",),
+        "table_counts": ("counted_rows",),
         "table_ops": ("answer_cell",),
         "table_parse": ("parse_table",),
         "windows": ("Span", "Window", "batch", "best_span", "configure"),

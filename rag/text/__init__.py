@@ -17,6 +17,14 @@ __getattr__, __dir__, __all__ = _front_door(
         "traced": ("Traced", "join", "sub"),
         "whitespace": ("one_line",),
         "wordpieces": ("WordPieces",),
-        "words": ("QUESTION_WORDS", "STOP_WORDS", "WORD", "analyze", "stem", "stemmer"),
+        "words": (
+            "OVERLAP_STOP_WORDS",
+            "QUESTION_WORDS",
+            "STOP_WORDS",
+            "WORD",
+            "analyze",
+            "stem",
+            "stemmer",
+        ),
     },
 )
