@@ -57,7 +57,7 @@ def counted(
 
     Under the same condition as :func:`whole_table_cell`; None when the question counts no
     rows of this table (:func:`counted_rows`). A row that runs across two passages is counted
-    but not cited.
+    but not cited; with no row to cite, the question is left to the reader.
     """
     found = _table(question, passages, doc_text, asks_count)
     rows = counted_rows(question, found[1]) if found is not None else None
@@ -66,7 +66,7 @@ def counted(
     source, table = found
     parts = document(source)
     cited = [row for r in rows[:MAX_CITED_ROWS] if (row := _row(table, r, parts)) is not None]
-    return len(rows), cited
+    return (len(rows), cited) if cited else None  # an answer without a citation is none
 
 
 def _table(
