@@ -7,15 +7,19 @@ row, :mod:`rag.read.table_parse`) and the rows the question names are counted:
 
 - the rows meeting a bound it states ("how many athletes finished under 1:56?", "at least 200
   km"), over the numeric column its words name (:func:`rag.read.table_conditions.bounded_rows`);
-- else the rows whose cells hold most of its own words ("how many songs were produced by
-  *Chaos*?", "how many players were from *England*?");
-- else, when none of its words is in any cell, every row ("how many episodes are listed?"),
-  less a closing "Total" row, which is no item of the table.
+- of those, or of all rows, the ones whose cells hold every word of the question that some
+  cell of the table holds ("how many songs were produced by *Chaos*?", "how many players were
+  from *England*?"; "produced" and "players" are in no cell, so they name no condition);
+- every row when the question names nothing but the rows' kind ("how many *episodes* are
+  listed?"), less a closing "Total" row, which is no item of the table.
 
 The answer is the number, cited by the rows counted, so that each can be checked. What a
 count cannot answer is left to the reader: a question naming one row ("how many people live in
-Tortona?" asks for that row's cell, not for 1), arithmetic ("how many more ... than ...",
-"average", "combined"), and a count of a second step ("how many ... after the first ...").
+Tortona?" asks for that row's cell, not for 1) or a numeric column ("how many *goals* did X
+score?": a cell, or a sum), arithmetic ("how many more ... than ...", "average", "combined"),
+a negation ("did *not* finish": the rows a condition leaves out, and what "not" applies to is
+not read here), a count of a second step ("how many ... after the first ..."), and words no
+cell holds when no bound is stated ("how many *quarterbacks*" of a column of "QB").
 """
 
 from __future__ import annotations
