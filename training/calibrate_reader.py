@@ -98,13 +98,16 @@ def dev_sample(per_source: int, seed: int) -> tuple[list[Example], dict[str, lis
         questions.extend(dev)
         kinds = {"silent": list(silent(arts, seed, source)),
                  "removed": removed_negatives(dev),
-                 "entity": entity_negatives(dev, arts, seed),
-                 "retyped": retyped_negatives(answerable(arts, source), seed)}  # fmt: skip
+                 "entity": entity_negatives(dev, arts, seed)}  # fmt: skip
         for e in retrieved_negatives(dev, arts):
             kinds.setdefault("retrieved", []).append(e)
         for kind, examples in kinds.items():
             rng.shuffle(examples)
             negatives.setdefault(kind, []).extend(examples[: per_source // 2])
+        # drawn apart, so that the kinds above are the sample earlier readers were calibrated on
+        retyped = retyped_negatives(answerable(arts, source), seed)
+        random.Random(seed).shuffle(retyped)
+        negatives.setdefault("retyped", []).extend(retyped[: per_source // 2])
     return questions, negatives
 
 
