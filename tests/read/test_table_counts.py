@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag import QA
 from rag.read import TABLE_ANSWERER
 from rag.read.table_counts import asks_count, counted_rows
 from rag.read.table_ops import answer_cell
-from tests.read.test_table_ops import RESULTS, table
+from tests.read.test_table_ops import RESULTS, ask_results, table
 
 MEDALS = (
     '"Rank","Nation","Gold","Silver","Bronze"\n'
@@ -76,10 +75,7 @@ def test_a_count_is_no_cell_of_one_row():
 
 
 def test_the_count_is_cited_by_the_rows_it_counted(make_corpus, embedder):
-    settings = make_corpus({"results.csv": RESULTS, "notes.txt": "The season opened in May.\n"})
-    with QA(settings, embedder=embedder) as qa:
-        reply = qa.ask("How many riders rode for team Orca?")
-        text = qa.document_text("results.csv")
+    reply, text = ask_results(make_corpus, embedder, "How many riders rode for team Orca?")
     assert reply.text == "2 [1] [2]" and not reply.abstained
     assert reply.answerer == TABLE_ANSWERER and reply.confidence is None
     assert [c.location for c in reply.citations] == ["row 3", "row 6"]

@@ -287,11 +287,15 @@ def test_questions_that_compare_no_rows_are_left_to_the_reader(question):
     assert answer(question) is None
 
 
-def test_the_answer_is_the_cell_cited_by_its_row(make_corpus, embedder):
+def ask_results(make_corpus, embedder, question: str):
+    """``question`` asked of a folder of RESULTS and a note; the reply and the table's text."""
     settings = make_corpus({"results.csv": RESULTS, "notes.txt": "The season opened in May.\n"})
     with QA(settings, embedder=embedder) as qa:
-        reply = qa.ask("Which rider has the most points?")
-        text = qa.document_text("results.csv")
+        return qa.ask(question), qa.document_text("results.csv")
+
+
+def test_the_answer_is_the_cell_cited_by_its_row(make_corpus, embedder):
+    reply, text = ask_results(make_corpus, embedder, "Which rider has the most points?")
     assert reply.text == "Ada Varga [1]" and not reply.abstained
     assert reply.answerer == TABLE_ANSWERER and reply.confidence is None  # not the reader's span
     c = reply.citations[0]
