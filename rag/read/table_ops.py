@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
 
 from rag.read.table_conditions import meeting, states_condition
 from rag.read.table_pairs import compared, either, matching, same_as
@@ -128,7 +127,7 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     if condition:  # "which year were there less than 672 contestants?"
         return meeting(question, table, header_stems, target)
     if only:  # "which ship is the only container ship listed?": the one row the words name
-        rows, matched = narrowed(table, terms)
+        rows, matched = _narrowed(table, terms)
         if target is None or len(rows) != 1 or not matched:
             return None
         return cell_of(table, rows[0], target)
@@ -138,7 +137,7 @@ def answer_cell(question: str, table: Table) -> Cell | None:
         placed = not said & (NEXT | PREVIOUS) - PLACED
         after = bool(said & NEXT) != _in_time_reversed(table, said)  # "won after X": later
         return _neighbour(table, terms, target, after=after, names_only=placed)
-    rows, matched = narrowed(table, terms)
+    rows, matched = _narrowed(table, terms)
     ranked = _ranked_by(asked, table, header_stems, exclude=target)
     if ranked is None and said & _DATED_ORDINALS and dated and dated[0] != target:
         ranked = (dated[0], next(iter(said & _DATED_ORDINALS)))  # "played earliest"
@@ -290,20 +289,16 @@ def _anchor(table: Table, terms: set[str]) -> tuple[int, str] | None:
     return where
 
 
-def narrowed(
-    table: Table, terms: set[str], among: Sequence[int] | None = None
-) -> tuple[list[int], set[str]]:
-    """The rows (of ``among``, default all) holding most of the question's own terms.
+def _narrowed(table: Table, terms: set[str]) -> tuple[list[int], set[str]]:
+    """The rows holding most of the question's own terms (all rows when none holds any).
 
-    All of ``among`` when none holds any. Also returns the columns where those terms were
-    found: a condition, not the answer.
+    Also returns the columns where those terms were found: a condition, not the answer.
     """
-    among = range(len(table.rows)) if among is None else among
-    scores = {r: sum(len(terms & stems) for stems in table.stems[r].values()) for r in among}
-    top = max(scores.values(), default=0)
+    scores = [sum(len(terms & stems) for stems in cells.values()) for cells in table.stems]
+    top = max(scores)
     if top == 0:
-        return list(among), set()
-    rows = [r for r, s in scores.items() if s == top]
+        return list(range(len(table.rows))), set()
+    rows = [r for r, s in enumerate(scores) if s == top]
     matched = {h for r in rows for h, stems in table.stems[r].items() if terms & stems}
     return rows, matched
 
