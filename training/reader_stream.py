@@ -97,7 +97,6 @@ def negatives_for(
         ]
         kinds["removed"] += removed_negatives(mine)
         kinds["entity"] += entity_negatives(mine, near, seed)
-        # few questions ask "which <kind>": made from every training question of the source
         kinds["retyped"] += retyped_negatives(answerable(arts, source), seed)
         for e in retrieved_negatives(mine, arts):
             kinds[e.kind].append(e)

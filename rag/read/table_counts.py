@@ -68,14 +68,15 @@ def counted_rows(question: str, table: Table) -> list[int] | None:
     if not asks_count(question):
         return None
     question = fold(question)
-    bounded = bounded_rows(question, table, {h: _stems(h) for h in table.headers})
+    header_stems = {h: {stem(w) for w in words(fold(h))} for h in table.headers}
+    bounded = bounded_rows(question, table, header_stems)
     if bounded is None and states_condition(question):
         return None  # a bound over no column the question names
     asked = {stem(w) for w in words(without_bound(question)) if w not in OVERLAP_STOP_WORDS}
     asked -= {stem(w) for w in OPERATORS | TABLE_WORDS | _COUNTING}
-    if bounded is None and any(asked & _stems(h) for h in table.numeric - table.dated):
+    if bounded is None and any(asked & header_stems[h] for h in table.numeric - table.dated):
         return None  # "how many people attended ...?", "how many goals did X score?": its cells
-    terms = asked - set().union(*map(_stems, table.headers))
+    terms = asked - set().union(*header_stems.values())
     kind = _KIND.search(question)
     # "how many *players* were from England?": the rows' kind, a condition only if cells hold
     # it ("how many *draws* ...?")
@@ -84,15 +85,11 @@ def counted_rows(question: str, table: Table) -> list[int] | None:
     if bounded is None and not held_terms and named:
         return None  # no cell holds what it names ("quarterbacks" of a column of "QB")
     items = [r for r, row in enumerate(table.rows) if not _is_total(row)]
-    rows = items if bounded is None else [r for r in bounded[0] if r in items]
+    rows = items if bounded is None else [r for r in bounded[0] if not _is_total(table.rows[r])]
     held = [r for r in rows if held_terms <= set().union(*table.stems[r].values())]
     if not held or (len(held) == 1 and bounded is None):
         return None  # "how many people live in Tortona?": that row's cell, not a count
     return held
-
-
-def _stems(text: str) -> set[str]:
-    return {stem(w) for w in words(fold(text))}
 
 
 def _is_total(row: dict[str, str]) -> bool:
