@@ -10,6 +10,7 @@ import pytest
 from rag.embed import Embedder
 from rag.read.shape import asks_which_document
 from training.reader_stream import KINDS, parse_mix, pick_negatives, which_document
+from training.relations import relation_negatives, reworded
 from training.retyped import FAMILIES, retyped, retyped_negatives
 from training.squad_data import Example, dense_negatives
 
@@ -67,7 +68,7 @@ def test_negative_shares_are_kept_and_unknown_kinds_refused():
     picked = pick_negatives(pools, shares, 40, random.Random(0))
     counts = {k: sum(e.kind == k for e in picked) for k in KINDS}
     assert counts == {"silent": 20, "entity": 0, "same-article": 0, "other-article": 0,
-                      "removed": 5, "dense": 10, "retyped": 5}  # fmt: skip
+                      "removed": 5, "dense": 10, "retyped": 5, "relation": 0}  # fmt: skip
     with pytest.raises(SystemExit, match="retrieved"):
         parse_mix("silent=0.5,retrieved=0.5", KINDS)
 
@@ -119,3 +120,31 @@ def test_only_which_kind_questions_are_retyped_and_plurals_stay_plural():
     plural = retyped("What companies built the line?", "It opened in 1902.", rng)
     assert plural is not None and plural.split()[1].endswith("s")
     assert plural.split()[1] not in {"companies", "firms", "corporations", "businesses"}
+
+
+_WIFE = Example(
+    "q3", "Apollo", "Who was the wife of Phlegyas?",
+    "Phlegyas, king of the Lapiths, was the father of Coronis, whose son Asclepius was "
+    "raised by the centaur Chiron; his wife was Cleophema.",
+    ("Cleophema",), "answerable", (129,), "squad-train",
+)  # fmt: skip
+
+
+def test_a_reworded_question_asks_for_a_relation_its_passage_never_words():
+    worded = {"wife", "father", "son", "king"}
+    asked = set()
+    for seed in range(40):
+        (e,) = relation_negatives([_WIFE], seed)
+        assert e.kind == "relation" and not e.answers and e.passage == _WIFE.passage
+        who, was, the, role, rest = e.question.split(" ", 4)
+        assert (who, was, the, rest) == ("Who", "was", "the", "of Phlegyas?")
+        asked.add(role)
+    assert not asked & worded and len(asked) > 5
+
+
+def test_only_a_relation_word_of_a_family_is_reworded():
+    rng = random.Random(0)
+    assert reworded("What reasoning leads to a proof?", "Deduction leads to a proof.", rng) is None
+    assert reworded("When did the war end?", "It ended in 1945.", rng) is None
+    built = reworded("Who built the bridge?", "Brunel built the bridge in 1864.", rng)
+    assert built is not None and built.split()[1] not in {"built", "constructed"}

@@ -45,6 +45,7 @@ from rag.read.confidence import ConfidenceMap
 from rag.read.model import ReaderModel
 from rag.read.windows import Span
 from training.qa_sources import SOURCES, load_source
+from training.relations import relation_negatives
 from training.retyped import retyped_negatives
 from training.squad_data import (
     Example,
@@ -105,9 +106,10 @@ def dev_sample(per_source: int, seed: int) -> tuple[list[Example], dict[str, lis
             rng.shuffle(examples)
             negatives.setdefault(kind, []).extend(examples[: per_source // 2])
         # drawn apart, so that the kinds above are the sample earlier readers were calibrated on
-        retyped = retyped_negatives(answerable(arts, source), seed)
-        random.Random(seed).shuffle(retyped)
-        negatives.setdefault("retyped", []).extend(retyped[: per_source // 2])
+        for kind, made in (("retyped", retyped_negatives), ("relation", relation_negatives)):
+            later = made(answerable(arts, source), seed)
+            random.Random(seed).shuffle(later)
+            negatives.setdefault(kind, []).extend(later[: per_source // 2])
     return questions, negatives
 
 

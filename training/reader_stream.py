@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from training.qa_sources import SOURCES
+from training.relations import relation_negatives
 from training.retyped import retyped_negatives
 from training.squad_data import (
     Example,
@@ -38,7 +39,8 @@ DEFAULT_MIX = (
 #: Share of each no-answer kind among the no-answer windows (where a question has that kind);
 #: readers v2 and v3 were trained with these.
 DEFAULT_NEGATIVES = "silent=0.3,entity=0.2,same-article=0.15,other-article=0.15,removed=0.2"
-KINDS = ("silent", "entity", "same-article", "other-article", "removed", "dense", "retyped")
+KINDS = ("silent", "entity", "same-article", "other-article", "removed", "dense", "retyped",
+         "relation")  # fmt: skip
 
 
 def parse_mix(text: str, known: tuple[str, ...] = SOURCES) -> dict[str, float]:
@@ -77,8 +79,9 @@ def negatives_for(
 ) -> dict[str, list[Example]]:
     """Every no-answer kind for the chosen questions, per kind.
 
-    Retyped questions ("which *river*" for "which *city*", :mod:`training.retyped`) are made
-    from every training question of a source, since few ask "which <kind>".
+    Retyped questions ("which *river*" for "which *city*", :mod:`training.retyped`) and
+    reworded ones ("*successor*" for "*predecessor*", :mod:`training.relations`) are made from
+    every training question of a source, since few questions have a word to swap.
 
     The dense kind needs ``encode`` (without it, it stays empty): it embeds up to 8,000
     paragraphs a source (minutes on two cores); ``cache`` keeps them for a resumed run, keyed
@@ -98,6 +101,7 @@ def negatives_for(
         kinds["removed"] += removed_negatives(mine)
         kinds["entity"] += entity_negatives(mine, near, seed)
         kinds["retyped"] += retyped_negatives(answerable(arts, source), seed)
+        kinds["relation"] += relation_negatives(answerable(arts, source), seed)
         for e in retrieved_negatives(mine, arts):
             kinds[e.kind].append(e)
     if encode is not None:

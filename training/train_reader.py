@@ -20,7 +20,9 @@ BM25-closest paragraph of the same or another article without the answer, and an
 paragraph naming the question's entity without giving the answer; and, named by
 ``--negatives`` only, the closest paragraph by dense embedding and (``retyped``,
 :mod:`training.retyped`) the question asking for another kind of thing than its own passage's
-answer is ("which *river*" over a passage naming a sea). A no-answer window is
+answer is ("which *river*" over a passage naming a sea) and (``relation``,
+:mod:`training.relations`) the one asking for a relation its passage never words ("who was
+X's *successor*?" over a passage giving X's predecessor). A no-answer window is
 trained to point at ``[CLS]``. ``--which-document`` adds that share of which-document windows
 (:func:`training.reader_stream.which_document`: a title in front of a paragraph, answered by
 the title or, over another article, by nothing), from a generator of their own, so a stream
