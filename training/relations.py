@@ -23,7 +23,7 @@ import random
 import re
 from collections.abc import Iterable
 
-from training.retyped import plural
+from training.retyped import plural, swapped_negatives
 from training.squad_data import Example
 
 #: Families of relations; each tuple is one kind, its first word the one a swap writes.
@@ -100,11 +100,4 @@ def reworded(question: str, passage: str, rng: random.Random) -> str | None:
 
 def relation_negatives(examples: Iterable[Example], seed: int = 0) -> list[Example]:
     """Each answerable question with a relation word, reworded, against its own passage."""
-    rng = random.Random(seed)
-    out = []
-    for e in examples:
-        new = reworded(e.question, e.passage, rng) if e.answerable else None
-        if new:
-            out.append(Example(e.qid + "-relation", e.article, new, e.passage, (), "relation",
-                               (), e.source))  # fmt: skip
-    return out
+    return swapped_negatives(examples, reworded, "relation", seed)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from training.squad_data import Example
 
@@ -75,11 +75,21 @@ def retyped(question: str, passage: str, rng: random.Random) -> str | None:
 
 def retyped_negatives(examples: Iterable[Example], seed: int = 0) -> list[Example]:
     """Each answerable question asking "which <kind>", retyped, against its own passage."""
+    return swapped_negatives(examples, retyped, "retyped", seed)
+
+
+def swapped_negatives(
+    examples: Iterable[Example],
+    swap: Callable[[str, str, random.Random], str | None],
+    kind: str,
+    seed: int = 0,
+) -> list[Example]:
+    """Each answerable question that ``swap`` rewrites, as a ``kind`` against its own passage."""
     rng = random.Random(seed)
     out = []
     for e in examples:
-        new = retyped(e.question, e.passage, rng) if e.answerable else None
+        new = swap(e.question, e.passage, rng) if e.answerable else None
         if new:
-            out.append(Example(e.qid + "-retyped", e.article, new, e.passage, (), "retyped",
-                               (), e.source))  # fmt: skip
+            out.append(Example(f"{e.qid}-{kind}", e.article, new, e.passage, (), kind, (),
+                               e.source))  # fmt: skip
     return out
