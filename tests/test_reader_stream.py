@@ -146,5 +146,16 @@ def test_only_a_relation_word_of_a_family_is_reworded():
     rng = random.Random(0)
     assert reworded("What reasoning leads to a proof?", "Deduction leads to a proof.", rng) is None
     assert reworded("When did the war end?", "It ended in 1945.", rng) is None
+    assert reworded("What is the author picky about?", "I am picky about knives.", rng) is None
     built = reworded("Who built the bridge?", "Brunel built the bridge in 1864.", rng)
     assert built is not None and built.split()[1] not in {"built", "constructed"}
+
+
+def test_words_that_describe_the_kind_may_come_between_and_verbs_may_not():
+    rng = random.Random(0)
+    passage = "The Inter-Services Intelligence agency was accused by Kabul."
+    described = retyped("Which Pakistani intelligence agency was accused?", passage, rng)
+    assert described is not None and described.split()[:3] == ["Which", "Pakistani", "intelligence"]
+    assert described.split()[3] not in {"agency", "agencies"}
+    assert retyped("What did the company build?", "The firm built a dam.", rng) is None
+    assert retyped("Which founded company built it?", "The firm built a dam.", rng) is None

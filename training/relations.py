@@ -7,7 +7,9 @@ SQuAD 2.0's writers made such questions by hand (an attribute of an entity the p
 mentions but does not give). Here an answerable question whose relation word is one of a
 family ("founder", "successor", "wife"; "built", "invented"; "population"; "length") has that
 word swapped for another of its family that the passage never words, and is paired with its
-own passage: the entity is still there, the relation is not.
+own passage: the entity is still there, the relation is not. Only questions whose passage
+words their own relation are swapped (since reader v10's run): "what is the *author* picky
+about?" over a review that never says "author" contrasts nothing.
 
 Words of one family share their grammar and what they can be said of (role nouns, past verbs,
 present verbs, a place's attributes, measures),
@@ -88,6 +90,8 @@ def reworded(question: str, passage: str, rng: random.Random) -> str | None:
     if found is None:
         return None
     family, kind = _FORMS[found.group(1).lower()]
+    if not _worded(FAMILIES[family][kind], passage):
+        return None  # the passage leaves the relation to be inferred: no contrast to make
     others = [k for i, k in enumerate(FAMILIES[family]) if i != kind and not _worded(k, passage)]
     if not others:
         return None

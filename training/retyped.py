@@ -6,7 +6,10 @@ country with confidence, since the passage answers a question of the same shape 
 same things. SQuAD 2.0's writers made such questions by hand; here an answerable question that
 asks "which/what <kind>" has that kind swapped for another of the same family that the
 passage never names ("which city" -> "which river", "what company" -> "what university"),
-and is paired with its own passage, which now holds an answer of the wrong kind.
+and is paired with its own passage, which now holds an answer of the wrong kind. Up to three
+words describing the kind may stand between ("which Pakistani intelligence *agency*"), but no
+verb or function word ("what did the *company* build?" asks for a thing, not a company);
+readers up to v9 were trained on the kind right after the question word only.
 
 Kinds are grouped by family, and words that name the same kind ("country", "nation") are one
 kind, so a swap never asks for what the answer already is. A passage can still name a river
@@ -20,6 +23,7 @@ import random
 import re
 from collections.abc import Callable, Iterable
 
+from rag.text.words import LIGHT_WORDS, QUESTION_WORDS, STOP_WORDS
 from training.squad_data import Example
 
 #: Families of kinds; each tuple is one kind, its first word the one a swap writes.
@@ -46,17 +50,32 @@ def plural(word: str) -> str:
 _FORMS = {form: (f, k, form != word) for f, family in enumerate(FAMILIES)
           for k, kind in enumerate(family) for word in kind
           for form in (word, plural(word))}  # fmt: skip
-#: "which city", "what companies", "in which country": the kind right after the question word.
-_ASKED = re.compile(r"\b(?:which|what)\s+(" + "|".join(sorted(_FORMS, key=len, reverse=True))
-                    + r")\b", re.IGNORECASE)  # fmt: skip
+#: "which city", "what companies", "which Pakistani intelligence agency": the kind after the
+#: question word, past up to three words that describe it.
+_ASKED = re.compile(r"\b(?:which|what)\s+((?:[\w'-]+\s+){0,3}?)("
+                    + "|".join(sorted(_FORMS, key=len, reverse=True)) + r")\b",
+                    re.IGNORECASE)  # fmt: skip
+#: Words that say the kind is no longer the thing asked for ("what did the *company* build?").
+_NOT_DESCRIBING = STOP_WORDS | QUESTION_WORDS | LIGHT_WORDS
+
+
+def _asked_kind(question: str) -> re.Match[str] | None:
+    """The match whose second group is the kind ``question`` asks for, if it asks for one."""
+    found = _ASKED.search(question)
+    if found is None:
+        return None
+    between = found.group(1).lower().split()
+    if any(w in _NOT_DESCRIBING or w.endswith("ed") for w in between):
+        return None  # a verb or a function word: the kind is a subject or an object
+    return found
 
 
 def retyped(question: str, passage: str, rng: random.Random) -> str | None:
     """``question`` asking for another kind of its family that ``passage`` never names."""
-    found = _ASKED.search(question)
+    found = _asked_kind(question)
     if found is None:
         return None
-    family, kind, plural_asked = _FORMS[found.group(1).lower()]
+    family, kind, plural_asked = _FORMS[found.group(2).lower()]
     low = passage.lower()
     others = [
         k
@@ -67,9 +86,9 @@ def retyped(question: str, passage: str, rng: random.Random) -> str | None:
         return None
     word = rng.choice(others)[0]
     word = plural(word) if plural_asked else word
-    if found.group(1)[0].isupper():
+    if found.group(2)[0].isupper():
         word = word.capitalize()
-    start, end = found.span(1)
+    start, end = found.span(2)
     return question[:start] + word + question[end:]
 
 
