@@ -25,7 +25,7 @@ import random
 import re
 from collections.abc import Iterable
 
-from training.retyped import plural, swapped_negatives
+from training.retyped import plural, put_word, swapped_negatives
 from training.squad_data import Example
 
 #: Families of relations; each tuple is one kind, its first word the one a swap writes.
@@ -95,11 +95,7 @@ def reworded(question: str, passage: str, rng: random.Random) -> str | None:
     others = [k for i, k in enumerate(FAMILIES[family]) if i != kind and not _worded(k, passage)]
     if not others:
         return None
-    word = rng.choice(others)[0]
-    if found.group(1)[0].isupper():
-        word = word.capitalize()
-    start, end = found.span(1)
-    return question[:start] + word + question[end:]
+    return put_word(question, found, 1, rng.choice(others)[0])
 
 
 def relation_negatives(examples: Iterable[Example], seed: int = 0) -> list[Example]:

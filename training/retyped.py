@@ -85,10 +85,14 @@ def retyped(question: str, passage: str, rng: random.Random) -> str | None:
     if not others:
         return None
     word = rng.choice(others)[0]
-    word = plural(word) if plural_asked else word
-    if found.group(2)[0].isupper():
+    return put_word(question, found, 2, plural(word) if plural_asked else word)
+
+
+def put_word(question: str, found: re.Match[str], group: int, word: str) -> str:
+    """``question`` with ``found``'s ``group`` replaced by ``word``, capitalised as it was."""
+    if found.group(group)[0].isupper():
         word = word.capitalize()
-    start, end = found.span(2)
+    start, end = found.span(group)
     return question[:start] + word + question[end:]
 
 
