@@ -12,11 +12,11 @@ words their own relation are swapped (since reader v10's run): "what is the *aut
 about?" over a review that never says "author" contrasts nothing.
 
 Words of one family share their grammar and what they can be said of (role nouns, past verbs,
-present verbs, a place's attributes, measures),
-so the swapped question reads as a question. Words that say the same relation ("leader",
-"head", "chief") are one kind, and a kind counts as worded when a passage word starts with
-one of its stems, so a swap never asks what the passage says in other words it lists. The
-passage can still imply the new relation in words no list holds: that is this kind's noise.
+present verbs, a place's attributes, measures), so the swapped question reads as a question.
+Words that say the same relation ("leader", "head", "chief") are one kind, and a kind counts
+as worded when a passage word starts with one of its stems, so a swap never asks what the
+passage says in other words it lists. The passage can still imply the new relation in words
+no list holds: that is this kind's noise.
 """
 
 from __future__ import annotations
