@@ -23,7 +23,7 @@ import random
 import re
 from collections.abc import Callable, Iterable
 
-from rag.text.words import LIGHT_WORDS, QUESTION_WORDS, STOP_WORDS
+from rag.text import LIGHT_WORDS, QUESTION_WORDS, STOP_WORDS
 from training.squad_data import Example
 
 #: Families of kinds; each tuple is one kind, its first word the one a swap writes.

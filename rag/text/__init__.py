@@ -18,6 +18,7 @@ __getattr__, __dir__, __all__ = _front_door(
         "whitespace": ("one_line",),
         "wordpieces": ("WordPieces",),
         "words": (
+            "LIGHT_WORDS",
             "OVERLAP_STOP_WORDS",
             "QUESTION_WORDS",
             "STOP_WORDS",
