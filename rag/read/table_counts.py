@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 
 from rag.read.table_conditions import bounded_rows, states_condition, without_bound
-from rag.read.table_parse import Table, fold
+from rag.read.table_parse import Table, fold, stems_of_headers
 from rag.read.table_words import OPERATIONS, OPERATORS, TABLE_WORDS
 from rag.text.words import OVERLAP_STOP_WORDS, stem, words
 
@@ -68,7 +68,7 @@ def counted_rows(question: str, table: Table) -> list[int] | None:
     if not asks_count(question):
         return None
     question = fold(question)
-    header_stems = {h: {stem(w) for w in words(fold(h))} for h in table.headers}
+    header_stems = stems_of_headers(table)
     bounded = bounded_rows(question, table, header_stems)
     if bounded is None and states_condition(question):
         return None  # a bound over no column the question names

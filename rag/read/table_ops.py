@@ -43,6 +43,7 @@ from rag.read.table_parse import (
     fold,
     named_numeric,
     number,
+    stems_of_headers,
     text_column,
     time_column,
 )
@@ -97,7 +98,7 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     question = fold(question)
     asked = [w for w in words(question) if w not in STOP_WORDS and w not in QUESTION_WORDS]
     said = set(asked)
-    header_stems = {h: {stem(w) for w in words(fold(h))} for h in table.headers}
+    header_stems = stems_of_headers(table)
     all_header_stems = set().union(*header_stems.values())
     asked_stems = {stem(w) for w in asked}
     terms = {stem(w) for w in asked if w not in OPERATORS} - all_header_stems

@@ -103,6 +103,11 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+def stems_of_headers(table: Table) -> dict[str, set[str]]:
+    """Each column name's stems, accents folded: what a question's words are matched against."""
+    return {h: {stem(w) for w in words(fold(h))} for h in table.headers}
+
+
 def _mostly(rows: Sequence[dict[str, str]], header: str, holds: Callable[[str], bool]) -> bool:
     """Whether at least :data:`NUMERIC_SHARE` of a column's filled cells hold something."""
     cells = [c[header] for c in rows if c.get(header, "").strip()]
