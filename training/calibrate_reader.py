@@ -106,8 +106,9 @@ def dev_sample(per_source: int, seed: int) -> tuple[list[Example], dict[str, lis
             rng.shuffle(examples)
             negatives.setdefault(kind, []).extend(examples[: per_source // 2])
         # drawn apart, so that the kinds above are the sample earlier readers were calibrated on
+        every = list(answerable(arts, source))
         for kind, made in (("retyped", retyped_negatives), ("relation", relation_negatives)):
-            later = made(answerable(arts, source), seed)
+            later = made(every, seed)
             random.Random(seed).shuffle(later)
             negatives.setdefault(kind, []).extend(later[: per_source // 2])
     return questions, negatives

@@ -100,8 +100,9 @@ def negatives_for(
         ]
         kinds["removed"] += removed_negatives(mine)
         kinds["entity"] += entity_negatives(mine, near, seed)
-        kinds["retyped"] += retyped_negatives(answerable(arts, source), seed)
-        kinds["relation"] += relation_negatives(answerable(arts, source), seed)
+        every = list(answerable(arts, source))
+        kinds["retyped"] += retyped_negatives(every, seed)
+        kinds["relation"] += relation_negatives(every, seed)
         for e in retrieved_negatives(mine, arts):
             kinds[e.kind].append(e)
     if encode is not None:

@@ -72,8 +72,8 @@ _ASKED = re.compile(r"\b(" + "|".join(sorted(_FORMS, key=len, reverse=True))
                     + r")\b(?!\s+to\b)", re.IGNORECASE)  # fmt: skip
 
 
-def _worded(kind: tuple[str, ...], passage: str) -> bool:
-    """Whether some word of ``passage`` starts with a stem of ``kind`` (or is a short word)."""
+def _pattern(kind: tuple[str, ...]) -> re.Pattern[str]:
+    """A word starting with a stem of ``kind`` (a short word: itself or its plural)."""
     short = [w for w in kind if len(w) <= 5]
     long = [_stem(w) for w in kind if len(w) > 5]
     parts = []
@@ -81,7 +81,16 @@ def _worded(kind: tuple[str, ...], passage: str) -> bool:
         parts.append(r"(?:" + "|".join(short + [plural(w) for w in short]) + r")\b")
     if long:
         parts.append(r"(?:" + "|".join(long) + r")")
-    return re.search(r"\b(?:" + "|".join(parts) + r")", passage, re.IGNORECASE) is not None
+    return re.compile(r"\b(?:" + "|".join(parts) + r")", re.IGNORECASE)
+
+
+#: Each kind's pattern, compiled once: a question checks every kind of its family.
+_PATTERNS = {kind: _pattern(kind) for family in FAMILIES for kind in family}
+
+
+def _worded(kind: tuple[str, ...], passage: str) -> bool:
+    """Whether some word of ``passage`` starts with a stem of ``kind`` (or is a short word)."""
+    return _PATTERNS[kind].search(passage) is not None
 
 
 def reworded(question: str, passage: str, rng: random.Random) -> str | None:
