@@ -30,7 +30,7 @@ __all__ = ["READING", "RawDocument", "SkipFile", "load"]
 
 #: How files become text. Bump it when a loader or cleaning gives a file different text: an
 #: index read by another version is then re-read (its vectors are reused where texts match).
-READING = 2
+READING = 3
 _DEFAULT_MAX_BYTES = 50_000_000
 
 

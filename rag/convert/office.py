@@ -320,12 +320,20 @@ def load_csv(text: str) -> Loaded:
         dialect = csv.excel
     try:
         rows = list(csv.reader(io.StringIO(text), dialect))
+        if '\\"' in text:  # quotes escaped by a backslash (MySQL, pandas): no Sniffer tells
+            escaped = csv.reader(io.StringIO(text), dialect, escapechar="\\", doublequote=False)
+            rows = min(rows, list(escaped), key=_ragged)  # a tie: the standard reading
     except csv.Error as exc:
         raise SkipFile(f"malformed CSV ({exc})") from None
     lines = list(table_lines(rows))
     if not lines:
         raise SkipFile("CSV file without any filled cell")
     return Loaded([(line, f"row {number}") for number, line in lines])
+
+
+def _ragged(rows: Sequence[Sequence[str]]) -> int:
+    """How many rows are not as wide as the first: a quote read the wrong way splits a cell."""
+    return sum(len(r) != len(rows[0]) for r in rows if r) if rows else 0
 
 
 # --- e-books -----------------------------------------------------------------------------

@@ -9,8 +9,9 @@ row, :func:`rag.convert.office.row_line`; :mod:`rag.read.table_parse`) and the q
 mapped onto these operations,
 as table parsers such as TAPAS do with their aggregation heads, but by its words:
 
-- a superlative ("most", "longest", "fewest") over the numeric column the question names,
-  or ("fastest", "slowest") over the table's one column of times;
+- a superlative ("most", "longest", "fewest") over the numeric column the question names
+  (the highest rank, place or pick is the smallest number), or ("fastest", "slowest") over
+  the table's one column of times (a gap to the winner's time, "+2.1", is no time);
 - an ordinal ("first", "last", "top"), in the table's own order, or over a column it names
   ("last *place*") or its dates ("launched earliest");
 - a neighbour ("after", "next", "before", "previous"; "above" and "below" only of a row
@@ -18,14 +19,15 @@ as table parsers such as TAPAS do with their aggregation heads, but by its words
 - in :mod:`rag.read.table_pairs`, the one of two named rows a comparative prefers
   ("who was faster, X or Y?") or a row sharing a value with a named one ("the same year as X");
 - the only row the question's words name, when it names the column asked for ("which *ship*
-  is the only container ship?"; "who was the only ...?" is the reader's);
+  is the only container ship?"; "who was the only one ...?", naming none, is the reader's);
 - and, in :mod:`rag.read.table_conditions`, the only row meeting a bound ("less than 672").
 
 Rows the question narrows to ("the first ship launched in 1929": the rows whose cells hold
 "1929") are the ones compared. The answer is the cell of the column the question asks for
-("which *rider*", a date column for "when", else the first column of names), and it is a
-quote: the citation is its row. A question that maps onto none of them, counts, and
-questions of two steps are left to the reader; so is a document that is more than one table.
+("which *rider*", "the name of the *jockey*", "who was the last *flag bearer*", a date column
+for "when", else the first column of names), and it is a quote: the citation is its row. A
+question that maps onto none of them, counts, and questions of two steps are left to the
+reader; so is a document that is more than one table.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from rag.read.table_words import (
     NEXT,
     OPERATIONS,
     OPERATORS,
+    PLACE_STEMS,
     PLACED,
     PREVIOUS,
     RANK_STEMS,
@@ -73,6 +76,11 @@ _WHEN = re.compile(r"^\W*(?:when\b|(?:what|which)\s+(?:year|date|day|month|seaso
 _DATE_STEMS = frozenset({"date", "year", "day", "month", "season", "when"})
 #: "How many ...", "how much ...": a count or a sum, not a cell of the table.
 _COUNT = re.compile(r"^\W*how\s+(?:many|much)\b", re.IGNORECASE)
+#: Words of a question's opening that may name the column asked for ("who was the last flag").
+_OPENING = 6
+_NAME_OF = re.compile(r"(?:\w+\s+){0,2}name\s+of\s+", re.IGNORECASE)
+#: A column named by an ordinal ("Fourth place") counts that place; it holds no places.
+_ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth|\d+(?:st|nd|rd|th))\b", re.I)
 #: "which rider", "what was the first ship": a word after the question word names the column.
 _TARGET = re.compile(r"\b(?:which|what)\s+((?:\w+\s+){0,5}\w+)", re.IGNORECASE)
 
@@ -155,9 +163,12 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     if said & SUPERLATIVES:
         if said & (FASTEST | SLOWEST):  # "who raced the fastest?": the lowest time
             column, highest = time_column(table, header_stems, None), bool(said & SLOWEST)
+            rows = _absolute_times(table, rows, column) if column and not highest else rows
         else:
             column = named_numeric(table, header_stems, asked_stems, exclude=target)
-            highest = bool(said & MOST)
+            if column is None and target in table.numeric:  # "what is the largest *prize*?"
+                column = target
+            highest = bool(said & MOST) != bool(column and _holds_places(table, column))
         if column is None:
             return None
         if said & AGES and column in table.dated:  # the oldest founded: the earliest year
@@ -217,8 +228,8 @@ def _ordinal_is_highest(word: str, table: Table, column: str) -> bool | None:
     last = word in LAST
     if _is_rank(table, column) or column in table.dated:
         return last
-    if word in {"top", "bottom"}:
-        return word == "top"
+    if word in {"top", "bottom"}:  # the top time is the shortest
+        return (word == "top") != ("time" in {stem(w) for w in words(column)})
     return None
 
 
@@ -228,6 +239,16 @@ def _extreme(table: Table, rows: list[int], column: str, highest: bool) -> int |
     if not valued:
         return None
     return (max if highest else min)(valued, key=lambda t: t[0])[1]
+
+
+def _absolute_times(table: Table, rows: list[int], column: str) -> list[int]:
+    """Of ``rows``, those whose time is a time, not a gap to the winner's ("+2.1086").
+
+    A results table gives the winner's time and the others' as gaps; the fastest is among the
+    times, and the smallest gap is no time at all.
+    """
+    gaps = {r for r in rows if table.rows[r].get(column, "").lstrip().startswith("+")}
+    return [r for r in rows if r not in gaps] if gaps else rows
 
 
 def _ranked_by(
@@ -250,11 +271,15 @@ def _target(question: str, table: Table, header_stems: dict[str, set[str]]) -> s
     Verbs, articles and operators are passed over: "which *rider*", "what was the first *ship*".
     """
     found = _TARGET.search(question)
-    if not found:
-        return None
+    if not found:  # "who was the last *flag bearer*?"
+        return _said_column(question, table, header_stems)
+    phrase = found.group(1)
+    name_of = _NAME_OF.match(phrase)  # "what is the name of the first *jockey*"
+    if name_of:
+        phrase = question[found.start(1) + name_of.end() :]
     content = [
         stem(w)
-        for w in words(found.group(1))
+        for w in words(phrase)
         if w not in STOP_WORDS and w not in QUESTION_WORDS and w not in OPERATORS
     ]
     named = set(content[:1])
@@ -268,6 +293,25 @@ def _target(question: str, table: Table, header_stems: dict[str, set[str]]) -> s
     share = {h: _share(table, h, named) for h in table.headers}
     best = max(table.headers, key=lambda h: share[h])
     return best if share[best] >= 0.5 else None
+
+
+def _said_column(question: str, table: Table, header_stems: dict[str, set[str]]) -> str | None:
+    """The column of names whose every word the question's opening says ("who directed").
+
+    Not a column of numbers or dates (what a question compares by), nor one whose cells hold
+    the question's words (what it narrows by: "the first minister of the *socialist* party").
+    Only in its first words: "who had the most votes in the *song* contest?" asks for a singer.
+    """
+    opening = words(question)[:_OPENING]
+    said = {stem(w) for w in opening if w not in STOP_WORDS and w not in QUESTION_WORDS}
+    named = [
+        h
+        for h in table.headers
+        if header_stems[h] and header_stems[h] <= said
+        and h not in table.numeric and h not in table.dated
+        and not any(said & cells.get(h, frozenset()) - header_stems[h] for cells in table.stems)
+    ]  # fmt: skip
+    return max(named, key=lambda h: len(header_stems[h])) if named else None
 
 
 def _share(table: Table, header: str, stems: set[str]) -> float:
@@ -302,6 +346,18 @@ def _narrowed(table: Table, terms: set[str]) -> tuple[list[int], set[str]]:
     rows = [r for r, s in enumerate(scores) if s == top]
     matched = {h for r in rows for h, stems in table.stems[r].items() if terms & stems}
     return rows, matched
+
+
+def _holds_places(table: Table, header: str) -> bool:
+    """Whether a column holds places, where the highest rank (place, pick) is the smallest.
+
+    Not counts of a place ("Fourth place": 0, 2, 1), nor an amount with its rank ("$2.7
+    billion (30th)"): places are whole numbers from 1.
+    """
+    if not {stem(w) for w in words(header)} & PLACE_STEMS or _ORDINAL.search(header):
+        return False
+    values = [v for c in table.rows if (v := number(c.get(header, ""))) is not None]
+    return bool(values) and all(v >= 1 and v == int(v) for v in values)
 
 
 def _is_rank(table: Table, header: str) -> bool:

@@ -13,13 +13,15 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.read.tables import row_lines
+from rag.read.tables import CELL_BREAK, row_lines
 from rag.text.words import stem, words
 
 #: A column is numeric when at least this share of its filled cells hold a number.
 NUMERIC_SHARE = 0.7
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
-_CLOCK = re.compile(r"^(\d+):(\d\d(?:\.\d+)?)")
+_CLOCK = re.compile(r"^(\d+):(\d\d)(?::(\d\d))?(\.\d+)?")
+#: A cell that says "none" rather than holding a value: a chart table's "—" (did not chart).
+_NONE = re.compile(r"^(?:[-–—−]+|n/?a|none|tbd|tba|\?)$", re.IGNORECASE)
 YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 
 
@@ -54,7 +56,7 @@ def parse_table(text: str) -> Table | None:
     """
     headers: dict[str, None] = {}
     for start, end in row_lines(text):
-        for part in text[start:end].split("; "):
+        for part in CELL_BREAK.split(text[start:end]):
             headers.setdefault(part.partition(": ")[0])
     if not headers:
         return None
@@ -110,15 +112,19 @@ def stems_of_headers(table: Table) -> dict[str, set[str]]:
 
 def _mostly(rows: Sequence[dict[str, str]], header: str, holds: Callable[[str], bool]) -> bool:
     """Whether at least :data:`NUMERIC_SHARE` of a column's filled cells hold something."""
-    cells = [c[header] for c in rows if c.get(header, "").strip()]
+    cells = [v for c in rows if (v := c.get(header, "").strip()) and not _NONE.match(v)]
     return bool(cells) and sum(map(holds, cells)) >= NUMERIC_SHARE * len(cells)
 
 
 def number(cell: str) -> float | None:
-    """The cell's first number; a clock time ("1:02.5") in its smallest unit."""
+    """The cell's first number; a clock time ("1:02.5", "2:56:11.7") in its smallest unit."""
     clock = _CLOCK.match(cell.strip())
     if clock:
-        return 60 * float(clock.group(1)) + float(clock.group(2))
+        parts = [float(g) for g in clock.groups()[:3] if g is not None]
+        value = parts[0]
+        for part in parts[1:]:
+            value = 60 * value + part
+        return value + float(clock.group(4) or 0)
     found = _NUMBER.search(cell)
     return float(found.group().replace(",", "")) if found else None
 

@@ -41,7 +41,10 @@ AGES = frozenset(["oldest", "youngest", "older", "younger"])
 OPERATORS = OPERATIONS | COMPARATIVES | {"right", "immediately"}
 #: Column names that count places, where 1 is the first.
 RANK_STEMS = frozenset(stem(w) for w in ["rank", "place", "pos", "position", "no", "seed"])
-#: Columns of places, where higher is the smaller number ("peak position", "rank").
-PLACE_STEMS = frozenset(stem(w) for w in ["rank", "place", "position", "peak", "seed"])
+#: Columns of places, where higher is the smaller number ("peak position", "rank", a draft's
+#: "choice").
+PLACE_STEMS = frozenset(
+    stem(w) for w in ["rank", "place", "position", "peak", "seed", "pick", "choice"]
+)
 #: Words naming the table itself ("how many are *listed* on the *chart*?"), never a row.
 TABLE_WORDS = frozenset(["list", "listed", "chart", "table", "shown", "there", "total"])

@@ -20,8 +20,12 @@ from collections.abc import Callable, Sequence
 
 from langchain_core.documents import Document
 
-#: "Header: value; Header: value." (headers are short, values are anything but a separator)
-_ROW = re.compile(r"^[^\n:;]{1,60}: [^\n;]*(?:; [^\n:;]{1,60}: [^\n;]*)+\.?$")
+#: "Header: value; Header: value." Headers are short; a value is anything but a separator,
+#: which is "; " before a header: a cell may hold "; " ("Salvador Moreno ; Estíbaliz Río").
+_VALUE = r"(?:[^\n;]|;(?! [^\n:;]{1,60}: ))*"
+_ROW = re.compile(rf"^[^\n:;]{{1,60}}: {_VALUE}(?:; [^\n:;]{{1,60}}: {_VALUE})+\.?$")
+#: Where a row line's next cell starts.
+CELL_BREAK = re.compile(r"; (?=[^\n:;]{1,60}: )")
 _CELL_SEPARATOR = "; "
 #: Rows read at most when the question names a row.
 MAX_ROWS = 4

@@ -245,6 +245,26 @@ def test_a_header_row_may_leave_one_column_unnamed(csv: str, first: str) -> None
     assert load_csv(csv).parts[0][0] == first
 
 
+@pytest.mark.parametrize(
+    ("csv", "second"),
+    [
+        # quotes escaped by a backslash (a MySQL or pandas export): a comma in a quoted title
+        # must not split it, or every later cell of the row lands under the wrong header
+        (
+            'Draw,Song,Place\n1,"\\"Eu só quero\\"",2nd\n2,"\\"Qualquer dia, quem diria\\"",6th\n',
+            'Draw: 2; Song: "Qualquer dia, quem diria"; Place: 6th.',
+        ),
+        # the standard doubled quotes, beside a backslash that escapes nothing
+        (
+            'Path,Note\nC:\\"temp","say ""hi"", then go"\nD:\\x,"a, b"\n',
+            "Path: D:\\x; Note: a, b.",
+        ),
+    ],
+)
+def test_a_csv_is_read_with_the_quoting_that_keeps_its_rows_whole(csv: str, second: str) -> None:
+    assert load_csv(csv).parts[1][0] == second
+
+
 def test_pptx_sections_follow_slides_with_notes(tmp_path: Path) -> None:
     write_pptx(tmp_path / "r.pptx")
     doc = _clean(tmp_path / "r.pptx")

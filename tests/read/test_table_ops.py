@@ -9,6 +9,7 @@ from rag.convert.office import load_csv
 from rag.read import TABLE_ANSWERER
 from rag.read.table_ops import answer_cell
 from rag.read.table_parse import parse_table
+from rag.read.tables import row_lines
 
 RESULTS = (
     '"Place","Rider","Team","Laps","Points","Notes"\n'
@@ -231,7 +232,8 @@ def test_the_only_row_meeting_a_bound_gives_the_cell(question, cell):
 def test_only_names_one_row_and_the_column_it_asks_for():
     assert answer("Which rider was the only one with a penalty?") == "Dora Lind"
     assert answer("Which team had the only rider on pole?") == "Falcon"
-    assert answer("Who was the only rider with a penalty?") is None  # names no column
+    assert answer("Who was the only rider with a penalty?") == "Dora Lind"  # "who ... rider"
+    assert answer("Who was the only one with a penalty?") is None  # names no column
     assert answer("Which rider was the only one in Falcon?") is None  # two rows hold it
 
 
@@ -302,3 +304,62 @@ def test_the_answer_is_the_cell_cited_by_its_row(make_corpus, embedder):
     assert c.source == "results.csv" and c.location == "row 2"
     assert c.quote == text[c.start : c.end]
     assert c.quote.startswith("Place: 1; Rider: Ada Varga;") and "Points: 25" in c.quote
+
+
+#: A results table as Wikipedia gives one: the winner's time, the others' gaps, retirements.
+RACE = (
+    '"Pos","Driver","Team","Time/Retired","Grid"\n'
+    '"1","Wheldon","Herta","2:56:11.7267","6"\n'
+    '"2","Hildebrand","Panther","+2.1086","12"\n'
+    '"3","Rahal","Ganassi","+5.5949","29"\n'
+    '"4","Kimball","Ganassi","+1 lap","28"\n'
+    '"5","Bell","Schmidt","Contact","4"\n'
+)
+#: Chart runs by station: "—" where a song did not chart, not a value.
+CHART_WEEKS = (
+    '"Song","Hito Radio Top 10","UFO Radio Top 15"\n'
+    '"Super Star","4","—"\n'
+    '"Half-Sugarism","—","9"\n'
+    '"Rainbow","2","3"\n'
+    '"Lonely","—","—"\n'
+)
+#: A draft: the highest choice is the smallest number; the picks' colleges are names.
+DRAFT = (
+    '"Round","Choice","Player","College","Flag bearer"\n'
+    '"1","20","Pettigrew","Oklahoma State","Lind"\n'
+    '"1","1","Stafford","Georgia","Varga"\n'
+    '"2","33","Delmas","Alabama","Keel"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "csv", "cell"),
+    [
+        ("Who raced the fastest?", RACE, "Wheldon"),  # a gap is no time: +2.1 is slower
+        ("Which song had the most weeks on the UFO Radio Top 15?", CHART_WEEKS, "Half-Sugarism"),
+        ("Who was the highest draft choice?", DRAFT, "Stafford"),  # choice 1, not 33
+        ("Who was the lowest draft choice?", DRAFT, "Delmas"),
+        ("Who had the top time?", TIMES.replace('"",', '"-",'), "Kulik"),  # the shortest
+        ("What is the largest grid?", RACE, "29"),  # the column asked for is the one compared
+        ("Who was the last flag bearer?", DRAFT, "Keel"),  # "who": the column the words name
+        ("What is the name of the first college?", DRAFT, "Oklahoma State"),
+    ],
+)
+def test_places_times_and_the_column_asked_for(question, csv, cell):
+    assert answer(question, csv) == cell
+
+
+def test_a_count_of_a_place_is_no_place():
+    # "Fourth place" counts fourth places: the most of them is the largest number
+    csv = '"Team","Fourth place"\n"Toronto","0"\n"Michigan Tech","3"\n"Denver","1"\n'
+    assert answer("Which team had the most fourth place finishes?", csv) == "Michigan Tech"
+
+
+def test_a_row_whose_cell_holds_a_semicolon_is_still_a_row():
+    # every row of this passage has such a cell: the table is still found and read whole
+    csv = '"Edition","Poetry Prize","Accessits"\n"1st","Castro","Moreno ; Río"\n'
+    csv += '"2nd","Posse","Pérez ; Alonso"\n'
+    assert (
+        row_lines(text_of(csv))
+        and answer("What poetry prize is at the top of the list?", csv) == "Castro"
+    )
