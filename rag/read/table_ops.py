@@ -166,8 +166,6 @@ def answer_cell(question: str, table: Table) -> Cell | None:
             rows = _absolute_times(table, rows, column) if column and not highest else rows
         else:
             column = named_numeric(table, header_stems, asked_stems, exclude=target)
-            if column is None and target in table.numeric:  # "what is the largest *prize*?"
-                column = target
             highest = bool(said & MOST) != bool(column and _holds_places(table, column))
         if column is None:
             return None

@@ -340,7 +340,6 @@ DRAFT = (
         ("Who was the highest draft choice?", DRAFT, "Stafford"),  # choice 1, not 33
         ("Who was the lowest draft choice?", DRAFT, "Delmas"),
         ("Who had the top time?", TIMES.replace('"",', '"-",'), "Kulik"),  # the shortest
-        ("What is the largest grid?", RACE, "29"),  # the column asked for is the one compared
         ("Who was the last flag bearer?", DRAFT, "Keel"),  # "who": the column the words name
         ("What is the name of the first college?", DRAFT, "Oklahoma State"),
     ],
