@@ -55,6 +55,7 @@ from rag.read.table_words import (
     FASTEST,
     FIRST,
     LAST,
+    MERIT,
     MOST,
     NEXT,
     OPERATIONS,
@@ -166,7 +167,10 @@ def answer_cell(question: str, table: Table) -> Cell | None:
             rows = _absolute_times(table, rows, column) if column and not highest else rows
         else:
             column = named_numeric(table, header_stems, asked_stems, exclude=target)
-            highest = bool(said & MOST) != bool(column and _holds_places(table, column))
+            lower_better = column and (
+                _holds_places(table, column) or (said & MERIT and "time" in header_stems[column])
+            )  # the highest rank is the smallest number, the best time the shortest
+            highest = bool(said & MOST) != bool(lower_better)
         if column is None:
             return None
         if said & AGES and column in table.dated:  # the oldest founded: the earliest year

@@ -11,8 +11,11 @@ from rag.text.words import stem
 
 # fmt: off
 MOST = frozenset(["most", "highest", "largest", "biggest", "greatest", "longest", "tallest",
-                  "heaviest", "maximum", "oldest"])
-LEAST = frozenset(["least", "lowest", "smallest", "fewest", "shortest", "minimum", "youngest"])
+                  "heaviest", "maximum", "oldest", "best"])
+LEAST = frozenset(["least", "lowest", "smallest", "fewest", "shortest", "minimum", "youngest",
+                   "worst"])
+#: Superlatives of merit: over times, the best is the shortest.
+MERIT = frozenset(["best", "worst"])
 FIRST = frozenset(["first", "top", "earliest"])
 LAST = frozenset(["last", "bottom", "latest", "final"])
 NEXT = frozenset(["after", "next", "following", "below"])

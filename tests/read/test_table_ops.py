@@ -340,6 +340,8 @@ DRAFT = (
         ("Who was the highest draft choice?", DRAFT, "Stafford"),  # choice 1, not 33
         ("Who was the lowest draft choice?", DRAFT, "Delmas"),
         ("Who had the top time?", TIMES.replace('"",', '"-",'), "Kulik"),  # the shortest
+        ("Who had the best time?", TIMES, "Kulik"),
+        ("Which rider had the best points?", RESULTS, "Ada Varga"),
         ("Who was the last flag bearer?", DRAFT, "Keel"),  # "who": the column the words name
         ("What is the name of the first college?", DRAFT, "Oklahoma State"),
     ],
