@@ -19,15 +19,17 @@ as table parsers such as TAPAS do with their aggregation heads, but by its words
 - in :mod:`rag.read.table_pairs`, the one of two named rows a comparative prefers
   ("who was faster, X or Y?") or a row sharing a value with a named one ("the same year as X");
 - the only row the question's words name, when it names the column asked for ("which *ship*
-  is the only container ship?"; "who was the only one ...?", naming none, is the reader's);
+  is the only container ship?"; "who was the only one ...?" over a table with no column it
+  names is the reader's);
 - and, in :mod:`rag.read.table_conditions`, the only row meeting a bound ("less than 672").
 
 Rows the question narrows to ("the first ship launched in 1929": the rows whose cells hold
 "1929") are the ones compared. The answer is the cell of the column the question asks for
-("which *rider*", "the name of the *jockey*", "who was the last *flag bearer*", a date column
-for "when", else the first column of names), and it is a quote: the citation is its row. A
-question that maps onto none of them, counts, and questions of two steps are left to the
-reader; so is a document that is more than one table.
+("which *rider*", "the name of the *jockey*", "who was the last *flag bearer*", a "Name"
+column for any other "who", a date column for "when", else the first column of names), and
+it is a quote: the citation is its row. A question that maps onto none of them, counts,
+and questions of two steps are left to the reader; so is a document that is more than one
+table.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ _WHEN = re.compile(r"^\W*(?:when\b|(?:what|which)\s+(?:year|date|day|month|seaso
 _DATE_STEMS = frozenset({"date", "year", "day", "month", "season", "when"})
 #: "How many ...", "how much ...": a count or a sum, not a cell of the table.
 _COUNT = re.compile(r"^\W*how\s+(?:many|much)\b", re.IGNORECASE)
+_WHO = re.compile(r"^\W*who\b", re.IGNORECASE)
 #: Words of a question's opening that may name the column asked for ("who was the last flag").
 _OPENING = 6
 _NAME_OF = re.compile(r"(?:\w+\s+){0,2}name\s+of\s+", re.IGNORECASE)
@@ -273,8 +276,12 @@ def _target(question: str, table: Table, header_stems: dict[str, set[str]]) -> s
     Verbs, articles and operators are passed over: "which *rider*", "what was the first *ship*".
     """
     found = _TARGET.search(question)
-    if not found:  # "who was the last *flag bearer*?"
-        return _said_column(question, table, header_stems)
+    if not found:  # "who was the last *flag bearer*?"; else "who ...?" asks for a "Name"
+        said = _said_column(question, table, header_stems)
+        if said is None and _WHO.match(question):
+            named = (h for h in table.headers if "name" in header_stems[h])
+            said = next((h for h in named if h not in table.numeric), None)
+        return said
     phrase = found.group(1)
     name_of = _NAME_OF.match(phrase)  # "what is the name of the first *jockey*"
     if name_of:

@@ -323,6 +323,12 @@ CHART_WEEKS = (
     '"Rainbow","2","3"\n'
     '"Lonely","—","—"\n'
 )
+#: Officeholders: the first column of names is the state, but "who" asks for a name.
+OFFICES = (
+    '"State","Title","Name","Entered office"\n'
+    '"Barbados","Governor","Russell","1931"\n'
+    '"Jamaica","Governor","Moss","1934"\n'
+)
 #: A draft: the highest choice is the smallest number; the picks' colleges are names.
 DRAFT = (
     '"Round","Choice","Player","College","Flag bearer"\n'
@@ -343,6 +349,7 @@ DRAFT = (
         ("Who had the best time?", TIMES, "Kulik"),
         ("Which rider had the best points?", RESULTS, "Ada Varga"),
         ("Who was the last flag bearer?", DRAFT, "Keel"),  # "who": the column the words name
+        ("Who was the first to enter office?", OFFICES, "Russell"),  # else "who": the "Name"
         ("What is the name of the first college?", DRAFT, "Oklahoma State"),
     ],
 )
