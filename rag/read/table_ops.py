@@ -234,7 +234,7 @@ def _ordinal_is_highest(word: str, table: Table, column: str) -> bool | None:
     if _is_rank(table, column) or column in table.dated:
         return last
     if word in {"top", "bottom"}:  # the top time is the shortest
-        return (word == "top") != ("time" in {stem(w) for w in words(column)})
+        return (word == "top") != ("time" in _stems(column))
     return None
 
 
@@ -357,13 +357,18 @@ def _narrowed(table: Table, terms: set[str]) -> tuple[list[int], set[str]]:
     return rows, matched
 
 
+def _stems(header: str) -> set[str]:
+    """A column name's word stems."""
+    return {stem(w) for w in words(header)}
+
+
 def _holds_places(table: Table, header: str) -> bool:
     """Whether a column holds places, where the highest rank (place, pick) is the smallest.
 
     Not counts of a place ("Fourth place": 0, 2, 1), nor an amount with its rank ("$2.7
     billion (30th)"): places are whole numbers from 1.
     """
-    if not {stem(w) for w in words(header)} & PLACE_STEMS or _ORDINAL.search(header):
+    if not _stems(header) & PLACE_STEMS or _ORDINAL.search(header):
         return False
     values = [v for c in table.rows if (v := number(c.get(header, ""))) is not None]
     return bool(values) and all(v >= 1 and v == int(v) for v in values)
@@ -371,7 +376,7 @@ def _holds_places(table: Table, header: str) -> bool:
 
 def _is_rank(table: Table, header: str) -> bool:
     """Whether a column counts places ("Rank", "Pos": 1, 2, 3 ...): the first is the smallest."""
-    if not {stem(w) for w in words(header)} & RANK_STEMS:
+    if not _stems(header) & RANK_STEMS:
         return False
     values = [v for c in table.rows if (v := number(c.get(header, ""))) is not None]
     return bool(values) and min(values) == 1 and all(v == int(v) for v in values)

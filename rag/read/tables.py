@@ -22,11 +22,11 @@ from langchain_core.documents import Document
 
 #: "Header: value; Header: value." Headers are short; a value is anything but a separator,
 #: which is "; " before a header: a cell may hold "; " ("Salvador Moreno ; Estíbaliz Río").
-_VALUE = r"(?:[^\n;]|;(?! [^\n:;]{1,60}: ))*"
-_ROW = re.compile(rf"^[^\n:;]{{1,60}}: {_VALUE}(?:; [^\n:;]{{1,60}}: {_VALUE})+\.?$")
-#: Where a row line's next cell starts.
-CELL_BREAK = re.compile(r"; (?=[^\n:;]{1,60}: )")
-_CELL_SEPARATOR = "; "
+_HEADER = r"[^\n:;]{1,60}: "
+_VALUE = rf"(?:[^\n;]|;(?! {_HEADER}))*"
+_ROW = re.compile(rf"^{_HEADER}{_VALUE}(?:; {_HEADER}{_VALUE})+\.?$")
+#: Where a row line's next cell starts: the separator, "; ", before a header.
+CELL_BREAK = re.compile(rf"; (?={_HEADER})")
 #: Rows read at most when the question names a row.
 MAX_ROWS = 4
 
@@ -93,13 +93,12 @@ def cell_span(text: str, start: int, end: int) -> tuple[int, int]:
     line_end = len(text) if line_end < 0 else line_end
     line = text[line_start:line_end].strip()
     if _ROW.match(line):
-        cell_start = text.rfind(_CELL_SEPARATOR, line_start, start)
-        cell_start = line_start if cell_start < 0 else cell_start + len(_CELL_SEPARATOR)
+        breaks = [m.start() for m in CELL_BREAK.finditer(text, line_start, line_end)]
+        cell_start = max((b + 2 for b in breaks if b + 2 <= start), default=line_start)
         colon = text.find(": ", cell_start, line_end)
         if colon >= 0 and start < colon + 2:
             start = colon + 2
-        separator = text.find(_CELL_SEPARATOR, start, line_end)
-        stop = line_end if separator < 0 else separator
+        stop = min((b for b in breaks if b >= start), default=line_end)
         end = min(max(end, start + 1), stop)
         while end > start and text[end - 1] in ". ":
             end -= 1

@@ -139,6 +139,14 @@ def test_a_span_in_a_row_is_cut_to_one_cell(span: str, cell: str):
     assert row[s:e] == cell
 
 
+def test_a_cell_holding_a_semicolon_is_cut_whole():
+    # "; " separates cells only before a header, as rag.read.tables.row_lines reads a row
+    row = "Edition: 1st; Accessits: Moreno ; Río; Prize: Castro."
+    start = row.index("Moreno")
+    s, e = cell_span(row, start, start + len("Moreno ; Río; Prize"))
+    assert row[s:e] == "Moreno ; Río"
+
+
 def test_a_pdf_table_span_does_not_start_in_the_header_row():
     text = "Month Permits Handgun\n2015-11 1,234 567"
     s, e = cell_span(text, 0, len(text))
