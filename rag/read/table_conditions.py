@@ -2,7 +2,8 @@
 
 "Which year were there less than 672 contestants?", "tell me the only country to score below
 38 total points": the question gives a bound over a column of numbers it names, and the answer
-is a cell of the row that meets it. When several rows meet it ("name a player whose average
+is a cell of the row that meets it. "Who was the only rider to score 9 points?" gives the value
+itself (:func:`equal_rows`). When several rows meet it ("name a player whose average
 was above 25"), the question has many answers and the table step answers none of them: the
 reader's span, or an abstention, is left to say what the rows say.
 """
@@ -14,6 +15,7 @@ import re
 from collections.abc import Callable
 
 from rag.read.table_parse import (
+    YEAR,
     Cell,
     Table,
     cell_of,
@@ -46,6 +48,50 @@ _CONDITION = re.compile(
     ),
     re.IGNORECASE,
 )
+
+
+#: Numbers a question spells out ("the only coach to serve for *six* years").
+# fmt: off
+_SPELLED = {w: i for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six",
+                                        "seven", "eight", "nine", "ten", "eleven", "twelve"])}
+# fmt: on
+#: A value and the word after it, which may name its column: "9 points", "one gold medal".
+_EQUAL = re.compile(
+    rf"(?<![\w.,:$])(?P<n>\d[\d,]*(?:\.\d+)?|{'|'.join(_SPELLED)})\s+(?P<w>[a-z]+)", re.I
+)
+
+
+def equal_rows(
+    question: str, table: Table, header_stems: dict[str, set[str]], target: str | None
+) -> tuple[list[int], set[str]] | None:
+    """The rows holding every value the question gives a numeric column ("had 142 *points*").
+
+    A value is a number followed by a word of its column's name ("score 9 points", "160
+    laps", "one gold medal"); a year is no such value, nor is a bound ("more than 20
+    points": :func:`bounded_rows`). None when the question gives none; also returns the
+    columns given, which hold no answer.
+    """
+    tests: dict[str, float] = {}
+    for found in _EQUAL.finditer(without_bound(question)):
+        said = found.group("n").lower()
+        value = float(_SPELLED[said]) if said in _SPELLED else number(said)
+        if value is None or YEAR.fullmatch(said):
+            continue
+        named = stem(found.group("w").lower())
+        columns = [h for h in table.headers if h != target and h in table.numeric
+                   and h not in table.dated and named in header_stems[h]]  # fmt: skip
+        if len(columns) == 1:
+            tests[columns[0]] = value
+    if not tests:
+        return None
+    rows = [r for r in range(len(table.rows))
+            if all(cell_value(table, r, h) == v for h, v in tests.items())]  # fmt: skip
+    return rows, set(tests)
+
+
+def gives_value(question: str) -> bool:
+    """Whether the question gives a value that may name its row ("had 142 points")."""
+    return any(not YEAR.fullmatch(m.group("n")) for m in _EQUAL.finditer(without_bound(question)))
 
 
 def states_condition(question: str) -> bool:

@@ -21,7 +21,9 @@ as table parsers such as TAPAS do with their aggregation heads, but by its words
 - the only row the question's words name, when it names the column asked for ("which *ship*
   is the only container ship?"; "who was the only one ...?" over a table with no column it
   names is the reader's);
-- and, in :mod:`rag.read.table_conditions`, the only row meeting a bound ("less than 672").
+- and, in :mod:`rag.read.table_conditions`, the only row meeting a bound ("less than 672")
+  or holding the values the question gives ("the only rider to score 9 points", "which
+  driver did 160 laps and had 142 points?").
 
 Rows the question narrows to ("the first ship launched in 1929": the rows whose cells hold
 "1929") are the ones compared. The answer is the cell of the column the question asks for
@@ -37,7 +39,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from rag.read.table_conditions import meeting, states_condition
+from rag.read.table_conditions import equal_rows, gives_value, meeting, states_condition
 from rag.read.table_pairs import compared, either, matching, same_as
 from rag.read.table_parse import (
     Cell,
@@ -100,6 +102,7 @@ def compares_rows(question: str) -> bool:
     said = set(words(question))
     same = {"same", "as"} <= said
     named = said & OPERATIONS or said & {"or", "only"} or same or states_condition(question)
+    named = named or gives_value(question)
     return bool(named) and not _COUNT.match(question)
 
 
@@ -128,9 +131,13 @@ def answer_cell(question: str, table: Table) -> Cell | None:
         return same_as(question, table, header_stems)
     condition = states_condition(question)
     only = "only" in said and not said & OPERATIONS and not condition
+    target = _target(question, table, header_stems)
+    if not said & OPERATIONS and not condition:  # "who was the only rider to score 9 points?"
+        equal = equal_rows(question, table, header_stems, target)
+        if equal is not None and len(equal[0]) == 1:
+            return cell_of(table, equal[0][0], target or text_column(table, equal[1]))
     if not said & OPERATIONS and not condition and not only:
         return None
-    target = _target(question, table, header_stems)
     dated = [h for h in table.headers if header_stems[h] & _DATE_STEMS]
     dated += [h for h in table.headers if h not in dated and h in table.dated]
     if _WHEN.match(question):  # "when ...", "what year ...": a date column or nothing
@@ -167,7 +174,9 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     if said & SUPERLATIVES:
         if said & (FASTEST | SLOWEST):  # "who raced the fastest?": the lowest time
             column, highest = time_column(table, header_stems, None), bool(said & SLOWEST)
-            rows = _absolute_times(table, rows, column) if column and not highest else rows
+            if column and not highest:  # the rows' times, else all ("raced" named "... Racing")
+                every = list(range(len(table.rows)))
+                rows = _absolute_times(table, rows, column) or _absolute_times(table, every, column)
         else:
             column = named_numeric(table, header_stems, asked_stems, exclude=target)
             lower_better = column and (
@@ -247,13 +256,14 @@ def _extreme(table: Table, rows: list[int], column: str, highest: bool) -> int |
 
 
 def _absolute_times(table: Table, rows: list[int], column: str) -> list[int]:
-    """Of ``rows``, those whose time is a time, not a gap to the winner's ("+2.1086").
+    """Of ``rows``, those whose time is a time, not a gap to the winner's ("+2.1086") or none.
 
     A results table gives the winner's time and the others' as gaps; the fastest is among the
     times, and the smallest gap is no time at all.
     """
     gaps = {r for r in rows if table.rows[r].get(column, "").lstrip().startswith("+")}
-    return [r for r in rows if r not in gaps] if gaps else rows
+    timed = [r for r in rows if r not in gaps] if gaps else rows
+    return [r for r in timed if cell_value(table, r, column) is not None]
 
 
 def _ranked_by(

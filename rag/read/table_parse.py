@@ -18,10 +18,12 @@ from rag.text.words import stem, words
 
 #: A column is numeric when at least this share of its filled cells hold a number.
 NUMERIC_SHARE = 0.7
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+#: A number, not the digits of a code ("M-13", "F16", "T-28": letters joined to the digits).
+_NUMBER = re.compile(r"(?:(?<![\w.,])[-−–])?(?<![\d.,])(?<![^\W\d_]-)(?:\d[\d,]*(?:\.\d+)?|\.\d+)")
 _CLOCK = re.compile(r"^(\d+):(\d\d)(?::(\d\d))?(\.\d+)?")
 #: A cell that says "none" rather than holding a value: a chart table's "—" (did not chart).
 _NONE = re.compile(r"^(?:[-–—−]+|n/?a|none|tbd|tba|\?)$", re.IGNORECASE)
+_MINUS = str.maketrans("−–", "--")
 YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
 
 
@@ -126,7 +128,7 @@ def number(cell: str) -> float | None:
             value = 60 * value + part
         return value + float(clock.group(4) or 0)
     found = _NUMBER.search(cell)
-    return float(found.group().replace(",", "")) if found else None
+    return float(found.group().replace(",", "").translate(_MINUS)) if found else None
 
 
 @dataclass(frozen=True)

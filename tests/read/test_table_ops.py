@@ -371,3 +371,50 @@ def test_a_row_whose_cell_holds_a_semicolon_is_still_a_row():
         row_lines(text_of(csv))
         and answer("What poetry prize is at the top of the list?", csv) == "Castro"
     )
+
+
+#: Launchers named by codes: "M-13" is a name, not the number -13, so the names are a column of
+#: names; a race whose teams' names hold the verb a question uses ("raced": "Racing").
+LAUNCHERS = (
+    '"Weapon name","Caliber (mm)","Range (max)"\n'
+    '"M-8","82 mm","5,900 m"\n'
+    '"M-13DD","132 mm","11,800 m"\n'
+    '"M-30","300 mm","2,800 m"\n'
+)
+RACING = RACE.replace('"Panther"', '"Panther Racing"').replace('"Ganassi"', '"Ganassi Racing"')
+#: Golf: a score "to par" with the minus sign Wikipedia prints (U+2212).
+#: Single-digit values, which name no row by their words alone.
+WINS = '"Rider","Wins","Points"\n"Ada","3","9"\n"Bo","1","4"\n"Cy","1","7"\n'
+GOLF = (
+    '"Place","Player","To par"\n"1","Nelson","−7"\n"2","Zoeller","−3"\n"T3","Pohl","E"\n'
+    '"4","Aoki","+1"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "csv", "cell"),
+    [
+        ("Which katyusha launcher has the best range?", LAUNCHERS, "M-13DD"),
+        ("Who raced the fastest?", RACING, "Wheldon"),  # the rows "Racing" names have no time
+        ("Who had the lowest score to par?", GOLF, "Nelson"),  # −7, not 7
+        ("Who was the only rider to score 9 points?", WINS, "Ada"),  # a value given
+        ("Which rider had one win and 4 points?", WINS, "Bo"),
+        ("Which rider did 25 laps and had 16 points?", RESULTS, "Chen Mirow"),
+        ("Which team's rider only completed 22 laps?", RESULTS, "Orca"),
+    ],
+)
+def test_codes_signs_and_the_values_a_question_gives(question, csv, cell):
+    assert answer(question, csv) == cell
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which rider did 25 laps?",  # three rows hold it: many answers
+        "Which rider had one win?",
+        "Which rider scored 12 points?",  # no row holds it
+        "Which rider won in 2005 with Falcon?",  # a year is no value of a column
+    ],
+)
+def test_a_value_held_by_no_row_or_many_is_left_to_the_reader(question):
+    assert answer(question) is None
