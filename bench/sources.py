@@ -45,7 +45,12 @@ from bench.common import table  # noqa: E402
 from bench.reader import pred, span_answerer, with_baseline  # noqa: E402
 from rag import QA, Answer, Settings  # noqa: E402
 from rag.evaluation.metrics import containment, exact_match, token_f1  # noqa: E402
-from rag.read import NAME_ABSTAINER, YEAR_ABSTAINER, ExtractiveAnswerer  # noqa: E402
+from rag.read import (  # noqa: E402
+    NAME_ABSTAINER,
+    RELATION_ABSTAINER,
+    YEAR_ABSTAINER,
+    ExtractiveAnswerer,
+)
 from training.qa_sources import SOURCES, load_source, wtq_tables  # noqa: E402
 
 
@@ -81,8 +86,8 @@ def sample(articles: list[dict], n: int, seed: int) -> list[tuple[str, dict]]:
 
 
 def margin(answer: Answer) -> float:
-    """What a threshold compares: -inf refused unread, +inf a whole-table cell (no threshold)."""
-    if answer.answerer in (YEAR_ABSTAINER, NAME_ABSTAINER):
+    """What a threshold compares: -inf refused by a check, +inf a whole-table cell (none)."""
+    if answer.answerer in (YEAR_ABSTAINER, NAME_ABSTAINER, RELATION_ABSTAINER):
         return -math.inf
     return answer.score if answer.answerer == ExtractiveAnswerer.name else math.inf
 

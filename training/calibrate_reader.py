@@ -40,7 +40,7 @@ from langchain_core.documents import Document
 from rag.evaluation.calibration import calibrate
 from rag.evaluation.metrics import exact_match, token_f1
 from rag.evaluation.reliability import reliability
-from rag.read import mentioned
+from rag.read import mentioned, words_relation
 from rag.read.confidence import ConfidenceMap
 from rag.read.model import ReaderModel
 from rag.read.windows import Span
@@ -78,11 +78,14 @@ def answered_margin(example: Example, span: Span) -> float:
     """The span's margin, or :data:`UNREAD` where the answerer refuses unread.
 
     That is a question whose year or name the passage never mentions (:mod:`rag.read.years`,
-    :mod:`rag.read.names`); so the threshold spends the refusal budget on what the answerer
-    refuses in all.
+    :mod:`rag.read.names`), or whose span's sentences never word the relation it asks for
+    (:mod:`rag.read.relations`); so the threshold spends the refusal budget on what the
+    answerer refuses in all.
     """
     if mentioned(example.question, [Document(page_content=example.passage)])[1]:
         return UNREAD
+    if not words_relation(example.question, example.passage, span.start, span.end):
+        return UNREAD  # the answer's sentences never word the relation asked for
     return span.margin
 
 

@@ -23,6 +23,7 @@ import random
 import re
 from collections.abc import Callable, Iterable
 
+from rag.read import plural
 from rag.text import LIGHT_WORDS, QUESTION_WORDS, STOP_WORDS
 from training.squad_data import Example
 
@@ -37,13 +38,6 @@ FAMILIES: tuple[tuple[tuple[str, ...], ...], ...] = (
     (("language",), ("religion",), ("currency",), ("sport",), ("instrument",),
      ("animal",), ("disease",), ("element",)),
 )  # fmt: skip
-
-
-def plural(word: str) -> str:
-    """The plural of one of the kinds' words ("city" -> "cities", "business" -> "businesses")."""
-    if word.endswith("y"):
-        return word[:-1] + "ies"
-    return word + ("es" if word.endswith(("s", "ch")) else "s")
 
 
 #: Each kind's word and its plural -> (family, kind, whether plural).

@@ -27,7 +27,7 @@ from rag.evaluation.scoring import add_similarity, aggregate, counts, score_ques
 from rag.protocols import Progress
 from rag.qa import QA
 from rag.questions import validate_question
-from rag.read import NAME_ABSTAINER, TABLE_ANSWERER, YEAR_ABSTAINER
+from rag.read import NAME_ABSTAINER, RELATION_ABSTAINER, TABLE_ANSWERER, YEAR_ABSTAINER
 from rag.results import Answer, Passage
 from rag.retrieve.hybrid import Fusion, HybridRetriever, to_passage
 from rag.settings import Settings
@@ -174,9 +174,11 @@ def calibration_scores(
     Only answers the threshold decides count: a cell read from a whole table is given whatever
     its score (:data:`rag.read.TABLE_ANSWERER`), and a question about a year no passage
     or a name no passage mentions is refused unread (:data:`rag.read.YEAR_ABSTAINER`,
-    :data:`rag.read.NAME_ABSTAINER`), so their scores say nothing about a threshold.
+    :data:`rag.read.NAME_ABSTAINER`), and one whose answer never words the relation asked for
+    is refused whatever its score (:data:`rag.read.RELATION_ABSTAINER`), so their scores say
+    nothing about a threshold.
     """
-    unscored = (TABLE_ANSWERER, YEAR_ABSTAINER, NAME_ABSTAINER)
+    unscored = (TABLE_ANSWERER, YEAR_ABSTAINER, NAME_ABSTAINER, RELATION_ABSTAINER)
     gated = [r for r in results if r.answerer not in unscored]
     answerable = [(r.score, bool(r.metrics.get("containment"))) for r in gated if r.answerable]
     return answerable, [r.score for r in gated if not r.answerable]

@@ -10,7 +10,8 @@ never the span (``rag.read.headers``). A question comparing a table's rows is an
 whole table (:func:`answer_cell` over :func:`parse_table`'s cells; ``rag.read.table_ops``), and
 one counting rows with the rows it counts (:func:`counted_rows`).
 A question about a year or a name no passage mentions is refused unread, by either answerer
-(``rag.read.mentions``).
+(``rag.read.mentions``); an answer whose sentences never word the relation the question asks
+for ("predecessor", "leads") is refused once read (``rag.read.relations``).
 """
 
 from rag import _front_door
@@ -23,6 +24,16 @@ __getattr__, __dir__, __all__ = _front_door(
         "mentions": ("NAME_ABSTAINER", "YEAR_ABSTAINER", "mentioned"),
         "model": ("FIRST_WINDOWS", "ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
         "names": ("names_in", "passages_naming", "question_names"),
+        "relations": (
+            "RELATION_ABSTAINER",
+            "RELATION_FORMS",
+            "RELATION_WORD",
+            "RELATIONS",
+            "asked_relation",
+            "plural",
+            "worded",
+            "words_relation",
+        ),
         "shape": ("ShapeModel",),
         "table_counts": ("counted_rows",),
         "table_ops": ("answer_cell",),

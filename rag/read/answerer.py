@@ -32,6 +32,7 @@ from rag.read.evidence import Evidence, headings, select, sentence_of
 from rag.read.headers import fields_as_row, own_names, passage_ranks, read_questions
 from rag.read.mentions import mentioned
 from rag.read.model import ReaderModel
+from rag.read.relations import RELATION_ABSTAINER, words_relation
 from rag.read.shape import (
     ShapeModel,
     asks_to_explain,
@@ -190,6 +191,11 @@ class ExtractiveAnswerer(Answerer):
             bar = min(self.threshold, 0.0) - WHICH_DOCUMENT_SLACK
         if found is None or found.score < bar:
             return self._abstention(question, query, found)
+        span = found.span
+        if not (rows or sentences or which_document) and not words_relation(
+            query, found.doc.page_content, span.start, span.end
+        ):  # "who was Zardari's predecessor?" over sentences that never say "preceded"
+            return self._abstention(question, query, found, answerer=RELATION_ABSTAINER)
         citation = self._citation(1, found)
         citations = [citation]
         mapping = self.model.confidence

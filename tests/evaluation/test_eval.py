@@ -30,7 +30,7 @@ from rag.evaluation.metrics import strip_citations
 from rag.evaluation.results import QuestionResult
 from rag.evaluation.runner import calibration_scores
 from rag.qa import QA
-from rag.read import NAME_ABSTAINER, TABLE_ANSWERER, YEAR_ABSTAINER
+from rag.read import NAME_ABSTAINER, RELATION_ABSTAINER, TABLE_ANSWERER, YEAR_ABSTAINER
 from rag.store.generations import IndexDir
 from tests.conftest import CHROMIUM_ARGS, DATA, SEED
 
@@ -252,6 +252,8 @@ def test_calibration_leaves_out_answers_the_threshold_does_not_decide():
         result(6, False, YEAR_ABSTAINER),
         result(7, True, NAME_ABSTAINER),  # refused unread: no passage mentions its name
         result(8, False, NAME_ABSTAINER),
+        result(9, True, RELATION_ABSTAINER),  # read, then refused: its sentence lacks the relation
+        result(10, False, RELATION_ABSTAINER),
     ]
     assert calibration_scores(results) == ([(1.0, True)], [3.0])
 
