@@ -61,6 +61,10 @@ _EQUAL = re.compile(
 )
 
 
+#: A column's word and the value after it: "place 6th", "in week 13", "number 6 grid".
+_NAMED_VALUE = re.compile(r"\b(?P<w>[a-z]+)\s+(?P<n>\d+)(?:st|nd|rd|th)?\b(?![.,:]\d)", re.I)
+
+
 def equal_rows(
     question: str, table: Table, header_stems: dict[str, set[str]], target: str | None
 ) -> tuple[list[int], set[str]] | None:
@@ -72,7 +76,8 @@ def equal_rows(
     columns given, which hold no answer.
     """
     tests: dict[str, float] = {}
-    for found in _EQUAL.finditer(without_bound(question)):
+    unbound = without_bound(question)
+    for found in [*_EQUAL.finditer(unbound), *_NAMED_VALUE.finditer(unbound)]:
         said = found.group("n").lower()
         value = float(_SPELLED[said]) if said in _SPELLED else number(said)
         if value is None or YEAR.fullmatch(said):

@@ -160,11 +160,11 @@ def answer_cell(question: str, table: Table) -> Cell | None:
     rows, matched = _narrowed(table, terms)
     ranked = _ranked_by(asked, table, header_stems, exclude=target)
     if ranked is None and said & _DATED_ORDINALS and dated and dated[0] != target:
-        ranked = (dated[0], next(iter(said & _DATED_ORDINALS)))  # "played earliest"
+        ranked = (dated[0], next(w for w in asked if w in _DATED_ORDINALS))  # "played earliest"
     if ranked is None and said & (FIRST | LAST):  # "which institution was *founded* last?"
         by_date = [h for h in dated if h != target and header_stems[h] & asked_stems]
         if by_date:
-            ranked = (by_date[0], next(iter(said & (FIRST | LAST))))
+            ranked = (by_date[0], next(w for w in asked if w in FIRST | LAST))  # the first said
     if ranked is not None and not said & SUPERLATIVES:  # "last place", "top in points"
         column, word = ranked
         highest = _ordinal_is_highest(word, table, column)
@@ -299,7 +299,7 @@ def _target(question: str, table: Table, header_stems: dict[str, set[str]]) -> s
     content = [
         stem(w)
         for w in words(phrase)
-        if w not in STOP_WORDS and w not in QUESTION_WORDS and w not in OPERATORS
+        if w not in STOP_WORDS and w not in QUESTION_WORDS and w not in OPERATORS and w != "only"
     ]
     named = set(content[:1])
     if not named:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from rag import QA
@@ -418,3 +423,44 @@ def test_codes_signs_and_the_values_a_question_gives(question, csv, cell):
 )
 def test_a_value_held_by_no_row_or_many_is_left_to_the_reader(question):
     assert answer(question) is None
+
+
+#: Parts of a standard: "what is the only part ...?" asks for the "Part" column, not "only".
+PARTS = (
+    '"Part","Title","First released"\n'
+    '"Part 1","Systems","2002"\n'
+    '"Part 2","Description language","2002"\n'
+    '"Part 12","Query format","2008"\n'
+)
+GOLF_PLACES = '"Place","Player"\n"1","Nelson"\n"T2","Zoeller"\n"T2","Pohl"\n"6","Aoki"\n'
+
+
+@pytest.mark.parametrize(
+    ("question", "csv", "cell"),
+    [
+        ("What is the only part to be first released in 2008?", PARTS, "Part 12"),
+        ("Who was the only player to place 6th?", GOLF_PLACES, "Aoki"),  # the value after "place"
+    ],
+)
+def test_the_only_row_and_the_value_after_its_column(question, csv, cell):
+    assert answer(question, csv) == cell
+
+
+def test_an_ordinal_said_twice_is_read_in_the_questions_order_whatever_the_hash_seed():
+    # "last" and "top" both order rows: the first said wins, not whichever a set yields first
+    script = (
+        f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r});"
+        "from test_table_ops import answer, SHIPS;"
+        "print(answer('Which ship was launched last of the top ships?', SHIPS))"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in range(4)
+    }
+    assert seen == {"Draco"}
