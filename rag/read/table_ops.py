@@ -87,6 +87,8 @@ _OPENING = 6
 _NAME_OF = re.compile(r"(?:\w+\s+){0,2}name\s+of\s+", re.IGNORECASE)
 #: A column named by an ordinal ("Fourth place") counts that place; it holds no places.
 _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth|\d+(?:st|nd|rd|th))\b", re.I)
+#: A column whose cells average more words than this holds notes, which name no kind.
+_PROSE_WORDS = 6
 #: "which rider", "what was the first ship": a word after the question word names the column.
 _TARGET = re.compile(r"\b(?:which|what)\s+((?:\w+\s+){0,5}\w+)", re.IGNORECASE)
 
@@ -309,9 +311,9 @@ def _target(question: str, table: Table, header_stems: dict[str, set[str]]) -> s
         return best
     # "which rifle ...?" over a column "Model" of "Rifle 1889", "Carbine 1893": the column
     # most of whose cells name the kind
-    share = {h: _share(table, h, named) for h in table.headers}
-    best = max(table.headers, key=lambda h: share[h])
-    return best if share[best] >= 0.5 else None
+    share = {h: _share(table, h, named) for h in table.headers if not _prose(table, h)}
+    best = max(share, key=lambda h: share[h], default=None)
+    return best if best is not None and share[best] >= 0.5 else None
 
 
 def _said_column(question: str, table: Table, header_stems: dict[str, set[str]]) -> str | None:
@@ -365,6 +367,12 @@ def _narrowed(table: Table, terms: set[str]) -> tuple[list[int], set[str]]:
     rows = [r for r, s in enumerate(scores) if s == top]
     matched = {h for r in rows for h, stems in table.stems[r].items() if terms & stems}
     return rows, matched
+
+
+def _prose(table: Table, header: str) -> bool:
+    """Whether a column holds sentences (notes), not names: its cells average over 6 words."""
+    cells = [len(words(r[header])) for r in table.rows if r.get(header)]
+    return bool(cells) and sum(cells) > _PROSE_WORDS * len(cells)
 
 
 def _stems(header: str) -> set[str]:

@@ -97,7 +97,7 @@ def parse_table(text: str) -> Table | None:
     stems = tuple(
         {h: frozenset(stem(w) for w in words(fold(v))) for h, v in r.items()} for r in rows
     )
-    numeric = frozenset(h for h in headers if _mostly(rows, h, lambda c: number(c) is not None))
+    numeric = frozenset(h for h in headers if _mostly(rows, h, _is_number))
     dated = frozenset(h for h in headers if _mostly(rows, h, lambda c: bool(YEAR.search(c))))
     return Table(tuple(headers), tuple(rows), tuple(spans), tuple(places), stems, numeric, dated)
 
@@ -116,6 +116,18 @@ def _mostly(rows: Sequence[dict[str, str]], header: str, holds: Callable[[str], 
     """Whether at least :data:`NUMERIC_SHARE` of a column's filled cells hold something."""
     cells = [v for c in rows if (v := c.get(header, "").strip()) and not _NONE.match(v)]
     return bool(cells) and sum(map(holds, cells)) >= NUMERIC_SHARE * len(cells)
+
+
+#: Words before a cell's number that make it a name ("Class 461", "Re 465"), not a value.
+_NAMED = re.compile(r"^\W*[^\W\d_]{2,}\s")
+
+
+def _is_number(cell: str) -> bool:
+    """Whether a cell holds a value: a number not named by a word before it ("Class 461").
+
+    A date is a value ("October 6, 1974").
+    """
+    return number(cell) is not None and (not _NAMED.match(cell) or bool(YEAR.search(cell)))
 
 
 def number(cell: str) -> float | None:

@@ -464,3 +464,18 @@ def test_an_ordinal_said_twice_is_read_in_the_questions_order_whatever_the_hash_
         for seed in range(4)
     }
     assert seen == {"Draco"}
+
+
+#: Locomotives: names that hold numbers ("Class 461"), dates, and notes that mention the kind.
+LOCOMOTIVES = (
+    '"name","dates","power","notes"\n'
+    '"Re 465","1994","9,520 horsepower","most powerful locomotive with four axles, in use"\n'
+    '"Class 461","1965","7,638 horsepower","operational in Romania, Serbia and Montenegro today"\n'
+    '"WAG-9","October 6, 1998","6,350 horsepower","most powerful locomotive in India then"\n'
+)
+
+
+def test_a_name_holding_a_number_is_a_name_and_notes_name_no_kind():
+    t = table(LOCOMOTIVES)
+    assert "name" not in t.numeric and "dates" in t.numeric  # "Class 461"; a date is a value
+    assert answer("Which locomotive had the least amount of power?", LOCOMOTIVES) == "WAG-9"
