@@ -78,14 +78,14 @@ def answered_margin(example: Example, span: Span) -> float:
     """The span's margin, or :data:`UNREAD` where the answerer refuses unread.
 
     That is a question whose year or name the passage never mentions (:mod:`rag.read.years`,
-    :mod:`rag.read.names`), or whose span's sentences never word the relation it asks for
+    :mod:`rag.read.names`), or whose span's sentence never words the relation it asks for
     (:mod:`rag.read.relations`); so the threshold spends the refusal budget on what the
     answerer refuses in all.
     """
     if mentioned(example.question, [Document(page_content=example.passage)])[1]:
         return UNREAD
     if not words_relation(example.question, example.passage, span.start, span.end):
-        return UNREAD  # the answer's sentences never word the relation asked for
+        return UNREAD  # the answer's sentence never words the relation asked for
     return span.margin
 
 

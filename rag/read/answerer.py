@@ -194,7 +194,7 @@ class ExtractiveAnswerer(Answerer):
         span = found.span
         if not (rows or sentences or which_document) and not words_relation(
             query, found.doc.page_content, span.start, span.end
-        ):  # "who was Zardari's predecessor?" over sentences that never say "preceded"
+        ):  # "who was Zardari's predecessor?" over a sentence that never says "preceded"
             return self._abstention(question, query, found, answerer=RELATION_ABSTAINER)
         citation = self._citation(1, found)
         citations = [citation]

@@ -64,17 +64,16 @@ RELATIONS: tuple[tuple[tuple[str, ...], ...], ...] = (
      ("price", "cost", "costs")),
 )
 # fmt: on
-#: The families the answerer holds against an answer's sentences: roles, what an entity does
-#: now, attributes. (Events and measures are worded too many ways; see the module's note.)
+#: The families the answerer holds against an answer's sentence: roles, what someone does
+#: now, offices and attributes. (Events and measures are worded too many ways.)
 CHECKED = (0, 2, 3)
 #: Kinds never held against a passage: the author of a review is its writer.
 _UNCHECKED = frozenset(["author"])
-#: Sentences either side of the answer's own that may word the relation ("He was succeeded by
-#: ..." after the sentence that names him).
 #: A relation word right after "which"/"what" says what the answer is, not how it relates.
 _NAMING = re.compile(r"\b(?:which|what|whose)\s+$", re.IGNORECASE)
 #: A relation word followed by a capitalised word is a title ("President Truman").
 _TITLE = re.compile(r"\s+[A-Z]")
+#: The questions held to it: "who", "whom", "whose".
 _WHO = re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
 

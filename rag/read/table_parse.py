@@ -18,7 +18,8 @@ from rag.text.words import stem, words
 
 #: A column is numeric when at least this share of its filled cells hold a number.
 NUMERIC_SHARE = 0.7
-#: A number, not the digits of a code ("M-13", "F16", "T-28": letters joined to the digits).
+#: A number, not the digits of a code joined to its letters by a hyphen ("M-13", "U-209"); a
+#: tied place "T4" is still 4. A minus sign may be Unicode's ("−7" to par) or a dash.
 _NUMBER = re.compile(r"(?:(?<![\w.,])[-−–])?(?<![\d.,])(?<![^\W\d_]-)(?:\d[\d,]*(?:\.\d+)?|\.\d+)")
 _CLOCK = re.compile(r"^(\d+):(\d\d)(?::(\d\d))?(\.\d+)?")
 #: A cell that says "none" rather than holding a value: a chart table's "—" (did not chart).
