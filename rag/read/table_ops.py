@@ -47,6 +47,7 @@ from rag.read.table_parse import (
     cell_of,
     cell_value,
     fold,
+    kind_column,
     named_numeric,
     number,
     stems_of_headers,
@@ -87,8 +88,6 @@ _OPENING = 6
 _NAME_OF = re.compile(r"(?:\w+\s+){0,2}name\s+of\s+", re.IGNORECASE)
 #: A column named by an ordinal ("Fourth place") counts that place; it holds no places.
 _ORDINAL = re.compile(r"\b(?:first|second|third|fourth|fifth|\d+(?:st|nd|rd|th))\b", re.I)
-#: A column whose cells average more words than this holds notes, which name no kind.
-_PROSE_WORDS = 6
 #: "which rider", "what was the first ship": a word after the question word names the column.
 _TARGET = re.compile(r"\b(?:which|what)\s+((?:\w+\s+){0,5}\w+)", re.IGNORECASE)
 
@@ -309,11 +308,7 @@ def _target(question: str, table: Table, header_stems: dict[str, set[str]]) -> s
     best = max(table.headers, key=lambda h: len(header_stems[h] & named))
     if header_stems[best] & named:
         return best
-    # "which rifle ...?" over a column "Model" of "Rifle 1889", "Carbine 1893": the column
-    # most of whose cells name the kind
-    share = {h: _share(table, h, named) for h in table.headers if not _prose(table, h)}
-    best = max(share, key=lambda h: share[h], default=None)
-    return best if best is not None and share[best] >= 0.5 else None
+    return kind_column(table, named)  # "which rifle ...?" over a column of "Rifle 1889"
 
 
 def _said_column(question: str, table: Table, header_stems: dict[str, set[str]]) -> str | None:
@@ -333,11 +328,6 @@ def _said_column(question: str, table: Table, header_stems: dict[str, set[str]])
         and not any(said & cells.get(h, frozenset()) - header_stems[h] for cells in table.stems)
     ]  # fmt: skip
     return max(named, key=lambda h: len(header_stems[h])) if named else None
-
-
-def _share(table: Table, header: str, stems: set[str]) -> float:
-    cells = [r[header] for r in table.stems if header in r]
-    return sum(bool(stems & c) for c in cells) / len(cells) if cells else 0.0
 
 
 def _anchor(table: Table, terms: set[str]) -> tuple[int, str] | None:
@@ -367,12 +357,6 @@ def _narrowed(table: Table, terms: set[str]) -> tuple[list[int], set[str]]:
     rows = [r for r, s in enumerate(scores) if s == top]
     matched = {h for r in rows for h, stems in table.stems[r].items() if terms & stems}
     return rows, matched
-
-
-def _prose(table: Table, header: str) -> bool:
-    """Whether a column holds sentences (notes), not names: its cells average over 6 words."""
-    cells = [len(words(r[header])) for r in table.rows if r.get(header)]
-    return bool(cells) and sum(cells) > _PROSE_WORDS * len(cells)
 
 
 def _stems(header: str) -> set[str]:

@@ -191,6 +191,32 @@ def _akin(a: str, b: str) -> bool:
     return shorter >= 5 and abs(len(a) - len(b)) <= 1 and a[: shorter - 1] == b[: shorter - 1]
 
 
+#: A column whose cells average more words than this holds notes, which name no kind.
+_PROSE_WORDS = 6
+
+
+def kind_column(table: Table, kind: set[str]) -> str | None:
+    """The column most of whose cells name ``kind`` (stems), if at least half of them do.
+
+    "Which rifle ...?" over a column "Model" of "Rifle 1889", "Carbine 1893". Not a column of
+    notes (more than six words a cell on average): "most powerful locomotive ..." is no
+    locomotive.
+    """
+    share = {h: _share(table, h, kind) for h in table.headers if not _prose(table, h)}
+    best = max(share, key=lambda h: share[h], default=None)
+    return best if best is not None and share[best] >= 0.5 else None
+
+
+def _share(table: Table, header: str, stems: set[str]) -> float:
+    cells = [r[header] for r in table.stems if header in r]
+    return sum(bool(stems & c) for c in cells) / len(cells) if cells else 0.0
+
+
+def _prose(table: Table, header: str) -> bool:
+    cells = [len(words(r[header])) for r in table.rows if r.get(header)]
+    return bool(cells) and sum(cells) > _PROSE_WORDS * len(cells)
+
+
 def text_column(table: Table, exclude: set[str]) -> str | None:
     """The first column that holds names rather than numbers."""
     for header in table.headers:
