@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from langchain_core.documents import Document  # noqa: E402
 
 from bench.common import table  # noqa: E402
-from rag.read import passages_naming, question_names, words_relation  # noqa: E402
+from rag.read import passages_naming, question_names, sentence_of, words_relation  # noqa: E402
 from training.qa_sources import SOURCES, load_source  # noqa: E402
 from training.squad_data import answerable  # noqa: E402
 
@@ -51,7 +51,8 @@ def main() -> None:
                 if len(examples) < 3:
                     examples.append(e.question)
             start = e.starts[0] if e.starts else e.passage.find(e.answers[0])
-            if not words_relation(e.question, e.passage, start, start + len(e.answers[0])):
+            cited = sentence_of(e.passage, start, start + len(e.answers[0]))
+            if not words_relation(e.question, e.passage, cited):
                 unworded += 1
                 if len(relations) < 2:
                     relations.append(e.question)

@@ -40,7 +40,7 @@ from langchain_core.documents import Document
 from rag.evaluation.calibration import calibrate
 from rag.evaluation.metrics import exact_match, token_f1
 from rag.evaluation.reliability import reliability
-from rag.read import mentioned, words_relation
+from rag.read import mentioned, sentence_of, words_relation
 from rag.read.confidence import ConfidenceMap
 from rag.read.model import ReaderModel
 from rag.read.windows import Span
@@ -84,7 +84,8 @@ def answered_margin(example: Example, span: Span) -> float:
     """
     if mentioned(example.question, [Document(page_content=example.passage)])[1]:
         return UNREAD
-    if not words_relation(example.question, example.passage, span.start, span.end):
+    cited = sentence_of(example.passage, span.start, span.end)
+    if not words_relation(example.question, example.passage, cited):
         return UNREAD  # the answer's sentence never words the relation asked for
     return span.margin
 

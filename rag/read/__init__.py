@@ -21,6 +21,7 @@ __getattr__, __dir__, __all__ = _front_door(
     {
         "answerer": ("TABLE_ANSWERER", "ExtractiveAnswerer"),
         "confidence": ("ConfidenceMap",),
+        "evidence": ("sentence_of",),
         "mentions": ("NAME_ABSTAINER", "YEAR_ABSTAINER", "mentioned"),
         "model": ("FIRST_WINDOWS", "ReaderModel", "matrix_sha256", "packaged_word_embeddings"),
         "names": ("names_in", "passages_naming", "question_names"),

@@ -191,9 +191,10 @@ class ExtractiveAnswerer(Answerer):
             bar = min(self.threshold, 0.0) - WHICH_DOCUMENT_SLACK
         if found is None or found.score < bar:
             return self._abstention(question, query, found)
-        span = found.span
+        base = int(found.doc.metadata["start"])
+        cited = (found.sentence[0] - base, found.sentence[1] - base)
         if not (rows or sentences or which_document) and not words_relation(
-            query, found.doc.page_content, span.start, span.end
+            query, found.doc.page_content, cited
         ):  # "who was Zardari's predecessor?" over a sentence that never says "preceded"
             return self._abstention(question, query, found, answerer=RELATION_ABSTAINER)
         citation = self._citation(1, found)

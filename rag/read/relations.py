@@ -16,8 +16,8 @@ place ("mayor", "governor"); words of one kind count for each other ("leader", "
 "built", "killed": written as "beat", "put up", "died in"), not "author" (a review's author is
 its writer, whom it never names), not a relation word right after "which"/"what" ("which
 *rival* country": the kind of the answer) nor one before a capitalised name ("*President*
-Truman": a title). Measured over each source's training questions with the sentence holding
-their answer (``python -m bench.name_check``), the check refuses at most 1.1% of answerable
+Truman": a title). Measured over each source's training questions with the sentence cited for
+their answer (``python -m bench.name_check``), the check refuses at most 1.0% of answerable
 questions (QED's search queries: "who played the *sister* in Back to the Future" over a cast
 list), 0.1% or less elsewhere.
 """
@@ -75,7 +75,6 @@ _NAMING = re.compile(r"\b(?:which|what|whose)\s+$", re.IGNORECASE)
 _TITLE = re.compile(r"\s+[A-Z]")
 #: The questions held to it: "who", "whom", "whose".
 _WHO = re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"[.!?](?:\s+|$)")
 
 
 def plural(word: str) -> str:
@@ -137,19 +136,15 @@ def asked_relation(question: str) -> tuple[str, ...] | None:
     return words if family in CHECKED and words[0] not in _UNCHECKED else None
 
 
-def words_relation(question: str, passage: str, start: int, end: int) -> bool:
-    """Whether the sentence holding ``passage[start:end]`` words the relation ``question`` asks.
+def words_relation(question: str, passage: str, sentence: tuple[int, int]) -> bool:
+    """Whether ``passage[slice(*sentence)]``, the answer's sentence, words the relation asked.
 
-    True when it asks for none, and for a passage of table rows. The sentence is cut at
-    sentence ends (a quick cut: the answerer's finer one costs more than it adds here). Its
-    neighbours do not count: "who *leads* the Haqqani Network?" is not answered by the
-    sentence naming it beside the Taliban because the next one speaks of Pakistan's
-    *leadership*.
+    The sentence is the one the answer cites (:func:`rag.read.evidence.sentence_of`). True when
+    the question asks for none, and for a passage of table rows. Its neighbours do not count:
+    "who *leads* the Haqqani Network?" is not answered by the sentence naming it beside the
+    Taliban because the next one speaks of Pakistan's *leadership*.
     """
     kind = asked_relation(question)
     if kind is None or row_lines(passage):  # a table row words its relations in its headers
         return True
-    ends = [m.end() for m in _SENTENCE_END.finditer(passage)]
-    lo = max((e for e in ends if e <= start), default=0)
-    hi = min((e for e in ends if e >= end), default=len(passage))
-    return worded(kind, passage[lo:hi])
+    return worded(kind, passage[sentence[0] : sentence[1]])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from rag.read import RELATION_ABSTAINER, asked_relation, words_relation
+from rag.read import RELATION_ABSTAINER, asked_relation, sentence_of, words_relation
 from rag.read.answerer import ExtractiveAnswerer
 from rag.read.model import ReaderModel
 
@@ -47,23 +47,24 @@ def test_other_questions_ask_for_no_relation_held_against_the_answer(question):
     assert asked_relation(question) is None
 
 
-def span_of(text: str) -> tuple[int, int]:
+def cited(text: str) -> tuple[int, int]:
+    """The sentence the answerer cites for the span ``text`` of the passage."""
     start = PASSAGE.index(text)
-    return start, start + len(text)
+    return sentence_of(PASSAGE, start, start + len(text))
 
 
 def test_only_the_answers_own_sentence_counts():
     question = "Who was the founder of the network?"
-    assert words_relation(question, PASSAGE, *span_of("Jalaluddin Haqqani"))  # "founded"
-    assert not words_relation(question, PASSAGE, *span_of("Taliban"))  # the sentence before
-    assert words_relation("Who won it?", PASSAGE, *span_of("Taliban"))  # asks for none
+    assert words_relation(question, PASSAGE, cited("Jalaluddin Haqqani"))  # "founded"
+    assert not words_relation(question, PASSAGE, cited("Taliban"))  # the sentence before
+    assert words_relation("Who won it?", PASSAGE, cited("Taliban"))  # asks for none
 
 
 def test_table_rows_are_not_held_to_it():
     rows = "Team: Orca; Leader: Keel.\n\nTeam: Lynx; Leader: Lind."
     question = "Who is the coach of Lynx?"
     assert asked_relation(question) is not None
-    assert words_relation(question, rows, rows.index("Lind"), rows.index("Lind") + 4)
+    assert words_relation(question, rows, (rows.index("Lind"), rows.index("Lind") + 4))
 
 
 # -- the real reader behind it ----------------------------------------------------------------
