@@ -35,6 +35,7 @@ from rag.read.model import ReaderModel
 from rag.read.relations import RELATION_ABSTAINER, words_relation
 from rag.read.shape import (
     ShapeModel,
+    asks_for_a_name,
     asks_to_explain,
     asks_which_document,
     joined,
@@ -132,6 +133,8 @@ class ExtractiveAnswerer(Answerer):
 
     def wants_sentences(self, query: str) -> bool:
         """Whether ``query`` asks to explain, describe, compare or list (see rag.read.shape)."""
+        if asks_for_a_name(query):  # "what is the name of ...?" wants the name
+            return False
         if self.shape is None or self.embed is None:
             return asks_to_explain(query)
         return self.shape.wants_sentences(self.embed([query])[0])

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from rag import QA
-from rag.read.shape import SHIPPED, ShapeModel, split_two_part
+from rag.read.shape import SHIPPED, ShapeModel, asks_for_a_name, split_two_part
 from rag.read.tables import cell_span
 from rag.retrieve.resolve import resolve
 
@@ -105,6 +105,42 @@ def test_the_classifier_tells_why_from_when():
         ["Why have relations between the two countries been strained?", "When was PEP 8 created?"]
     )
     assert model.probability(vectors[0]) > 0.5 > model.probability(vectors[1])
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the name of the magazine Sand wrote for?",
+        "what was the official name of the treaty",
+        "What are the names of the two avenues?",
+        "Which is the name of the river?",
+    ],
+)
+def test_a_question_for_a_name_wants_a_span(question: str):
+    assert asks_for_a_name(question)
+
+
+@pytest.mark.parametrize(
+    "question", ["Name the three bilateral issues.", "What is in a name?", "Why is it named so?"]
+)
+def test_other_questions_are_not_questions_for_a_name(question: str):
+    assert not asks_for_a_name(question)
+
+
+def test_a_question_for_a_name_is_never_answered_with_sentences(qa):
+    """The classifier alone sends this one to sentences (P = 0.50): a span is read instead.
+
+    There is no such name on the page, so the span's margin is below the bar for a span and
+    the answer is a refusal, where the lower bar for sentences quoted an unrelated sentence.
+    """
+    from rag.embed.embedder import Embedder
+
+    question = "What is the name of the disputed boundary line separating Afghanistan and Pakistan?"
+    assert ShapeModel.load().probability(Embedder().encode([question])[0]) >= 0.5
+    assert qa.ask(question).abstained
+    answer = qa.ask("What is the name of the militant network sheltered in North Waziristan?")
+    assert not answer.abstained
+    assert len(words(answer.text)) <= 4 and "Haqqani" in answer.text
 
 
 def test_the_classifier_file_is_small_and_named_in_its_card():
