@@ -114,6 +114,8 @@ def test_the_classifier_tells_why_from_when():
         "what was the official name of the treaty",
         "What are the names of the two avenues?",
         "Which is the name of the river?",
+        "What are male chickens called?",
+        "What is the Christian Democratic Party also known as?",
     ],
 )
 def test_a_question_for_a_name_wants_a_span(question: str):
@@ -121,7 +123,14 @@ def test_a_question_for_a_name_wants_a_span(question: str):
 
 
 @pytest.mark.parametrize(
-    "question", ["Name the three bilateral issues.", "What is in a name?", "Why is it named so?"]
+    "question",
+    [
+        "Name the three bilateral issues.",
+        "What is in a name?",
+        "Why is it named so?",
+        "Who is known as the father of the nation?",
+        "What was named after him in 1990?",
+    ],
 )
 def test_other_questions_are_not_questions_for_a_name(question: str):
     assert not asks_for_a_name(question)
