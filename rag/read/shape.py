@@ -74,6 +74,11 @@ _ASKS_FOR_A_NAME = re.compile(
 
 
 def asks_for_a_name(question: str) -> bool:
+    """Whether ``question`` asks what something is called (the answer is a span, always).
+
+    Whatever the classifier says, so that such an answer is held to the span's bar, not the
+    lower one of sentences.
+    """
     return bool(_ASKS_FOR_A_NAME.match(question))
 
 
