@@ -17,9 +17,13 @@ export GRADIO_ANALYTICS_ENABLED := False
 run: install ocr index
 	$(PY) app.py
 
+# Two workers, a test file each at a time (module fixtures are built once): the suite waits
+# on servers, browsers and subprocesses often enough that two cores do it in about 15 minutes
+# instead of 19 on a 2-core AVX2 machine (README, top). TEST_WORKERS=0 runs it serially.
+TEST_WORKERS ?= 2
 test: install browser ocr
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Browser tests drive Debian's Chromium with Playwright (never `playwright install`).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
