@@ -213,6 +213,7 @@ def _share(table: Table, header: str, stems: set[str]) -> float:
 
 
 def _prose(table: Table, header: str) -> bool:
+    """Whether a column holds sentences (notes), not names: its cells average over 6 words."""
     cells = [len(words(r[header])) for r in table.rows if r.get(header)]
     return bool(cells) and sum(cells) > _PROSE_WORDS * len(cells)
 
