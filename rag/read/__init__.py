@@ -39,7 +39,7 @@ __getattr__, __dir__, __all__ = _front_door(
         "table_counts": ("counted_rows",),
         "table_ops": ("answer_cell",),
         "table_parse": ("parse_table",),
-        "windows": ("Span", "Window", "batch", "best_span", "configure"),
+        "windows": ("Span", "Window", "balanced", "batch", "best_span", "configure"),
         "years": ("dated_passages",),
     },
 )

@@ -43,7 +43,7 @@ from rag.read.shape import (
 )
 from rag.read.tables import cell_span, focus_rows
 from rag.read.whole_table import counted, whole_table_cell
-from rag.read.windows import Span, Window
+from rag.read.windows import Span, Window, balanced
 from rag.results import ABSTAIN_TEXT, Answer, Citation
 from rag.retrieve import named_passages, reading_query
 from rag.retrieve.resolve import resolve
@@ -213,8 +213,9 @@ class ExtractiveAnswerer(Answerer):
         elif part_sentence:
             text = one_line(citation.quote) + " [1]"
         else:
-            start, end = cell_span(found.doc.page_content, found.span.start, found.span.end)
-            text = one_line(found.doc.page_content[start:end]) + " [1]"
+            page = found.doc.page_content
+            start, end = balanced(page, *cell_span(page, found.span.start, found.span.end))
+            text = one_line(page[start:end]) + " [1]"
         return Answer(
             text=text,
             abstained=False,

@@ -158,3 +158,71 @@ def best_span(
         score=score,
         null=float(start[0] + end[0]),
     )
+
+
+#: Bracket and quote pairs an answer should not cut in half.
+_PAIRS = {"(": ")", "[": "]", "\u201c": "\u201d", '"': '"'}
+#: Characters a span may reach past to take in its pair's other half ("(68%)" from "(68%").
+_REACH = 2
+
+
+def balanced(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` with no bracket or quote cut in half.
+
+    The reader's spans are token ranges, and about 1% of its dev answers open a bracket or
+    a quote they do not close ("two-thirds (68%", "816) 329-4090"): shown as an answer, half
+    a pair reads like a misprint. The other half is taken in when it lies within
+    :data:`_REACH` characters, else a lone half at the span's edge is left out; the span never
+    grows further, so the sentence it cites stays the same.
+    """
+    for opener, closer in _PAIRS.items():
+        mend = _mend_quote if opener == closer else _mend_brackets
+        start, end = mend(text, start, end, opener, closer)
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _mend_brackets(text: str, start: int, end: int, opener: str, closer: str) -> tuple[int, int]:
+    unopened: list[int] = []  # where the span closes a bracket it did not open
+    opened: list[int] = []  # where it opens one it does not close
+    for i, ch in enumerate(text[start:end]):
+        if ch == opener:
+            opened.append(i)
+        elif ch == closer:
+            if opened:
+                opened.pop()
+            else:
+                unopened.append(i)
+    before = text.rfind(opener, max(0, start - _REACH - 1), start)
+    after = text.find(closer, end, end + _REACH + 1)
+    if unopened and before >= 0:
+        start = before
+    elif unopened and unopened[-1] == end - start - 1:
+        end -= 1
+    if opened and after >= 0:
+        end = after + 1
+    elif opened and opened[0] == 0:
+        start += 1
+    return start, end
+
+
+def _mend_quote(text: str, start: int, end: int, quote: str, _: str) -> tuple[int, int]:
+    """Quotes' halves look alike: an odd one out opens when its close is just past the span."""
+    at = [i for i, ch in enumerate(text[start:end]) if ch == quote]
+    if len(at) % 2 == 0:
+        return start, end
+    lone, last = at[-1], end - start - 1
+    before = text.rfind(quote, max(0, start - _REACH - 1), start)
+    after = text.find(quote, end, end + _REACH + 1)
+    if after >= 0 and lone != last:
+        return start, after + 1
+    if before >= 0 and lone != 0:
+        return before, end
+    if lone == 0:
+        return start + 1, end
+    if lone == last:
+        return start, end - 1
+    return start, end
