@@ -36,9 +36,15 @@ def test_a_span_keeps_both_halves_of_a_pair(text, span, shown):
     assert text[a:b] == shown
 
 
-def test_a_span_grows_by_two_characters_at_most():
-    text = "Fax (816) 329-4090 (ext. 12"
-    start = text.index("816")
-    a, b = balanced(text, start, len(text))
-    assert (a, b) == (start - 1, len(text))  # "(ext. 12" never closes: only "(816)" is mended
-    assert text[a:b] == "(816) 329-4090 (ext. 12"
+@pytest.mark.parametrize(
+    ("span", "shown"),
+    [
+        ("816) 329-4090 (ext. 1", "(816) 329-4090 (ext. 12)"),  # its close one past: taken
+        ("816) 329-4090 (ext", "(816) 329-4090 (ext"),  # five past: out of reach, left
+    ],
+)
+def test_a_span_reaches_two_characters_at_most(span, shown):
+    text = "Fax (816) 329-4090 (ext. 12) today"
+    start = text.index(span)
+    a, b = balanced(text, start, start + len(span))
+    assert text[a:b] == shown
