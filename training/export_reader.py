@@ -101,19 +101,21 @@ def drop_nan_guards(path: Path) -> int:
     model = onnx.load(str(path))
     graph = model.graph
     made_by = {out: node for node in graph.node for out in node.output}
-    bypass: dict[str, str] = {}
+    bypass: dict[str, str] = {}  # a guard's output -> the softmax it guarded
+    zeros: set[str] = set()
     gone: set[int] = set()
     for node in graph.node:
         guard = made_by.get(node.input[0]) if node.op_type == "Where" else None
         if guard is not None and guard.op_type == "IsNaN" and guard.input[0] == node.input[2]:
             bypass[node.output[0]] = node.input[2]
+            zeros.add(node.input[1])
             gone |= {id(node), id(guard)}
     kept = [node for node in graph.node if id(node) not in gone]
     for node in kept:
         node.input[:] = [bypass.get(name, name) for name in node.input]
     read = {name for node in kept for name in node.input} | {o.name for o in graph.output}
-    unread = [n for n in kept if n.op_type == "Constant" and not set(n.output) & read]
-    gone |= {id(n) for n in unread}  # the guards' zeros
+    unread = zeros - read  # the guards' zeros, unless something else reads them too
+    gone |= {id(node) for node in kept if node.op_type == "Constant" and node.output[0] in unread}
     kept = [node for node in kept if id(node) not in gone]
     del graph.node[:]
     graph.node.extend(kept)

@@ -150,7 +150,11 @@ def test_a_question_for_a_name_is_never_answered_with_sentences(qa):
     # a classifier that wants sentences for every question: the name still gets a span
     always = replace(qa.shape_model, cut=0.0)
     answerer = ExtractiveAnswerer(
-        qa.reader_model, qa.document_text, -0.7, shape=always, embed=qa.embedder.encode
+        qa.reader_model,
+        qa.document_text,
+        qa.reader_model.threshold,
+        shape=always,
+        embed=qa.embedder.encode,
     )
     assert answerer.wants_sentences("Why is cooperation difficult?")
     assert not answerer.wants_sentences(question)
