@@ -35,6 +35,10 @@ from tests.ollamaserver import ollama_server
 from tests.test_qa import verify
 
 KEY = "test-key-1234"
+#: Passages in the model's prompt: llama.cpp reads SmolLM2's prompt at about 120 tokens/s on
+#: two cores, so five chunks (~1,800 tokens) cost 15 s an answer; two keep it a real
+#: multi-source prompt at a third of the time.
+TOP_K = 2
 
 
 # -- RAG_LLM parsing ------------------------------------------------------------------------------
@@ -245,6 +249,7 @@ def llm_settings(shipped, server) -> Settings:
         openai_base_url=server,
         openai_api_key=KEY,
         llm_timeout=120.0,
+        top_k=TOP_K,
     )
 
 
@@ -305,6 +310,7 @@ def test_ask_function_and_cli_with_the_server(llm_settings, server):
         llm=f"openai:{ALIAS}",
         openai_base_url=server,
         openai_api_key=KEY,
+        top_k=TOP_K,
     )
     assert answer.answerer == f"openai:{ALIAS}"
     # A 135M model may cite or not; whatever it wrote, the answer says which it is.
@@ -325,6 +331,7 @@ def test_ask_function_and_cli_with_the_server(llm_settings, server):
             RAG_LLM=f"openai:{ALIAS}",
             RAG_OPENAI_BASE_URL=server,
             RAG_OPENAI_API_KEY=KEY,
+            RAG_TOP_K=str(TOP_K),
         ),
     )
     assert done.returncode == 0, done.stderr
@@ -338,7 +345,7 @@ def test_ask_function_and_cli_with_the_server(llm_settings, server):
 # -- a local transformers model (hf:) -------------------------------------------------------------
 @pytest.mark.slow
 def test_hf_backend_loads_the_gguf_with_transformers_and_answers(gguf, shipped, embedder):
-    settings = changed(shipped, llm=f"hf:{gguf}")
+    settings = changed(shipped, llm=f"hf:{gguf}", top_k=TOP_K)
     model = make_chat_model(settings, max_tokens=48)  # the real factory, a short cap for time
     assert type(model).__name__ == "ChatHuggingFace"
     with QA(settings, embedder=embedder, chat_model=model) as qa:

@@ -71,9 +71,11 @@ def synthetic_corpus(folder: Path, files: int, paragraphs: int, seed: int = 0) -
         (folder / f"report-{i:03d}.txt").write_text("\n\n".join(lines), encoding="utf-8")
 
 
-def run_python(code: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_python(
+    code: str, cwd: Path, *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", textwrap.dedent(code), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -298,20 +300,31 @@ def test_a_damaged_index_is_reported_and_rebuilt(large_index, tmp_path, embedder
 # --- killed ingests -----------------------------------------------------------------------------
 
 SNAPSHOT = """
-    import json
+    import json, sys
     from rag import QA, Settings
-    s = Settings(corpus_dir="corpus", index_dir="index", auto_ingest=False)
-    with QA(s) as qa:
-        reader = qa.snapshot()
-        assert reader.vectors.count() == reader.manifest.chunk_count
-        questions = ["What was rebuilt in town 3?", "How many visitors did town 7 count?"]
-        answers = [qa.ask(q).to_dict() for q in questions]
-        text = qa.document_text("report-000.txt")
-    for a in answers:
-        a.pop("timings")
-    print(json.dumps({"gen": reader.gen.name, "chunks": reader.manifest.chunk_count,
-                      "answers": answers, "report-000": text[:40]}))
+    states, models = [], {}
+    for index in sys.argv[1:] or ["index"]:  # one process, the models loaded once
+        s = Settings(corpus_dir="corpus", index_dir=index, auto_ingest=False)
+        with QA(s, **models) as qa:
+            models = {"embedder": qa.embedder, "reader_model": qa.reader_model}
+            reader = qa.snapshot()
+            assert reader.vectors.count() == reader.manifest.chunk_count
+            questions = ["What was rebuilt in town 3?", "How many visitors did town 7 count?"]
+            answers = [qa.ask(q).to_dict() for q in questions]
+            text = qa.document_text("report-000.txt")
+        for a in answers:
+            a.pop("timings")
+        states.append({"gen": reader.gen.name, "chunks": reader.manifest.chunk_count,
+                       "answers": answers, "report-000": text[:40]})
+    print(json.dumps(states))
 """
+
+
+def snapshots(cwd: Path, *indexes: str) -> list[dict]:
+    """What each index (``index`` when none is named) holds and answers, read from ``cwd``."""
+    done = run_python(SNAPSHOT, cwd, *indexes)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
 
 
 def test_the_pause_seam_takes_only_points_that_exist():
@@ -339,8 +352,7 @@ def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
         timeout=600,
     )
     assert first.returncode == 0, first.stderr
-    before = run_python(SNAPSHOT, tmp_path)
-    assert before.returncode == 0, before.stderr
+    [before] = snapshots(tmp_path)
     # New work for the next ingest: more files and an edit.
     synthetic_corpus(tmp_path / "more", files=14, paragraphs=12, seed=1)
     for path in (tmp_path / "more").iterdir():
@@ -355,11 +367,6 @@ def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
         timeout=600,
         check=True,
     )
-    new = run_python(SNAPSHOT, tmp_path.parent / "measure")
-    assert new.returncode == 0, new.stderr
-
-    def state(snapshot: subprocess.CompletedProcess[str]) -> dict:
-        return {k: v for k, v in json.loads(snapshot.stdout).items() if k != "gen"}
 
     # Kill points by construction, not by the clock: the test seam RAG_PAUSE_AT stops the
     # ingest for good as a phase begins (0) and after its first unit of work (1), and in
@@ -367,6 +374,8 @@ def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
     # swap (2), which must leave the complete new index. Each kill starts from the same
     # previous index; the after-swap kill goes first and publishing:1 last, so the final
     # ingest below starts from a killed run's leftovers (a half-made pointer among them).
+    # Each killed index is copied, files as the kill left them, and all are read at the end
+    # by one process (a process per kill point cost 11 model loads).
     points = [("publishing", 2)] + [(phase, units) for phase in PHASES for units in (0, 1)]
     pristine = tmp_path.parent / "pristine-index"
     shutil.copytree(tmp_path / "index", pristine)
@@ -379,16 +388,21 @@ def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert process.returncode == -signal.SIGKILL, f"the ingest ended at {phase}:{units}"
-        killed.append((phase, units))
-        after = run_python(SNAPSHOT, tmp_path)
-        assert after.returncode == 0, after.stderr
-        if (phase, units) == ("publishing", 2):
-            assert state(after) == state(new), "killed after the swap, the new index is not live"
-            assert json.loads(after.stdout)["gen"] != json.loads(before.stdout)["gen"]
-        else:
-            assert json.loads(after.stdout) == json.loads(before.stdout), f"killed {phase}:{units}"
-    assert killed == points
+        killed.append(tmp_path.parent / f"killed-{phase}-{units}")
+        shutil.copytree(tmp_path / "index", killed[-1])
     assert list((tmp_path / "index").glob("CURRENT.tmp*")), "publishing:1 left no half pointer"
+    new, *after = snapshots(tmp_path, str(tmp_path.parent / "measure" / "index"), *map(str, killed))
+    assert len(after) == len(points)
+
+    def state(snapshot: dict) -> dict:
+        return {k: v for k, v in snapshot.items() if k != "gen"}
+
+    for (phase, units), answered in zip(points, after, strict=True):
+        if (phase, units) == ("publishing", 2):
+            assert state(answered) == state(new), "killed after the swap, the new index is not live"
+            assert answered["gen"] != before["gen"]
+        else:
+            assert answered == before, f"killed {phase}:{units}"
     done = subprocess.run(
         [sys.executable, "-m", "rag", "ingest"],
         cwd=tmp_path,
@@ -400,10 +414,10 @@ def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
     index = tmp_path / "index"
     generations = [p.name for p in index.iterdir() if p.name.startswith("gen-")]
     assert len(generations) <= 2 and not list(index.glob("CURRENT.tmp*"))
-    final = json.loads(run_python(SNAPSHOT, tmp_path).stdout)
-    assert final["gen"] != json.loads(before.stdout)["gen"]
+    [final] = snapshots(tmp_path)
+    assert final["gen"] != before["gen"]
     assert final["report-000"] == "Town 0 has no report any more."
-    assert final["chunks"] > json.loads(before.stdout)["chunks"]
+    assert final["chunks"] > before["chunks"]
 
 
 # --- concurrent access --------------------------------------------------------------------------
