@@ -124,17 +124,19 @@ def build_page(demo: gr.Blocks, backend: Backend, watcher: Watcher | None = None
     for changed in documents.changed:  # "Search only in" offers the documents there are
         chat.refresh_search_only_after(changed)
 
-    def follow_collection(event: Dependency) -> None:
+    def follow_collection(event: Dependency) -> Dependency:
         """After ``event``, each area shows the picked collection's (in turn, as listed)."""
         event = documents.refresh_after(event)
         event = chat.refresh_search_only_after(event)
         event = history.refresh_after(event)
-        settings.refresh_after(event)
+        return settings.refresh_after(event)
 
     # a page load, another collection picked, a new one made: a new chat there, then the rest
     follow_collection(collections.on_page_load(demo))
     follow_collection(chat.switch_collection_on(collections.dropdown.input))
-    follow_collection(chat.switch_collection_on(new_collection.created.success))
+    new_collection.confirm_after(
+        follow_collection(chat.switch_collection_on(new_collection.created.success))
+    )
 
     api = ScriptingApi(backend)
     return Page(collections, chat, sources, history, documents, new_collection, settings, api)

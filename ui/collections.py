@@ -52,7 +52,8 @@ class NewCollection:
     Args:
         backend: the server's collections.
         picker: the picker the new collection is added to (and picked in).
-        status: where the confirmation shows (the Documents tab's report).
+        status: where the confirmation shows (the Documents tab's report), once the page
+            has switched to the new collection (:meth:`confirm_after`).
     """
 
     def __init__(self, backend: Backend, picker: CollectionPicker, status: gr.Markdown) -> None:
@@ -71,8 +72,25 @@ class NewCollection:
         #: the creation; ``.success`` of it is a switch to the new collection (a value set by
         #: a handler fires no ``.input`` of the picker)
         self.created: Dependency = self.create_button.click(
-            self.create_collection, self.name, [picker.dropdown, self.name, status], **PRIVATE
+            self.create_collection, self.name, [picker.dropdown, self.name], **PRIVATE
         )
+
+    def confirm_after(self, event: Dependency) -> Dependency:
+        """After ``event`` (the switch to the new collection is done): say it was made.
+
+        Not an output of the creation itself: the switch that follows it empties the Documents
+        tab's report as it shows the new collection, which wiped the message at once.
+        """
+        return event.then(
+            self.confirmation, [self.picker.dropdown, self.status], self.status, **QUIET
+        )
+
+    def confirmation(self, name: str | None, report: str | None = None) -> str:
+        """The message, above whatever the switch reported (a collection that cannot be read)."""
+        said = (
+            f"Created the collection **{markdown_literal(str(name or ''))}**: add documents to it."
+        )
+        return f"{said}\n\n{report}" if report else said
 
     def create_collection(self, name: str | None) -> Updates:
         """Make an empty collection and pick it.
@@ -89,7 +107,4 @@ class NewCollection:
         return {
             self.picker.dropdown: gr.Dropdown(choices=self.backend.catalog.names(), value=name),
             self.name: "",
-            self.status: (
-                f"Created the collection **{markdown_literal(name)}**: add documents to it."
-            ),
         }

@@ -150,7 +150,9 @@ def test_creating_a_collection_refuses_bad_names_before_anything_switches(two, t
         with pytest.raises(gr.Error, match=reason):  # .success: the switch after it won't run
             on.create_collection(bad)
     created = on.create_collection(" hr ")
-    picker, box, message = created[on.picker.dropdown], created[on.name], created[on.status]
+    picker, box = created[on.picker.dropdown], created[on.name]
     assert picker.value == "hr" and [c[0] for c in picker.choices] == ["default", "hr", "manuals"]
-    assert box == "" and "Created the collection" in message
+    assert box == "" and on.status not in created  # said once the page shows it (below)
+    assert on.confirmation("hr", "") == "Created the collection **hr**: add documents to it."
+    assert on.confirmation("hr", "index damaged").endswith("\n\nindex damaged")
     assert (tmp_path / "collections" / "hr" / "corpus").is_dir()
