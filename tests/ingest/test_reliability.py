@@ -392,7 +392,6 @@ def test_sigkill_at_any_point_leaves_the_previous_index_answering(tmp_path):
         shutil.copytree(tmp_path / "index", killed[-1])
     assert list((tmp_path / "index").glob("CURRENT.tmp*")), "publishing:1 left no half pointer"
     new, *after = snapshots(tmp_path, str(tmp_path.parent / "measure" / "index"), *map(str, killed))
-    assert len(after) == len(points)
 
     def state(snapshot: dict) -> dict:
         return {k: v for k, v in snapshot.items() if k != "gen"}
